@@ -1,0 +1,1 @@
+"""Models arrive with the lobbying issue; see shared/README.md for the design."""
