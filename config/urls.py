@@ -17,5 +17,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_patterns)),
+    path("sms/", include("messaging.urls")),
     path("", include("delegates.urls")),
 ]

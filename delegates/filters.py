@@ -1,0 +1,53 @@
+"""Filters shared by the coordinator pages and the API, so both answer the same question the same way."""
+
+import django_filters
+from django import forms
+
+from delegates.models import Delegate, Organisation, Region, Section
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section")
+    kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
+    region = django_filters.ChoiceFilter(choices=Region.choices)
+
+    class Meta:
+        model = Organisation
+        fields = ["q", "section", "kind", "region"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_section(self, queryset, name, value):
+        return queryset.in_section(value)
+
+
+class DelegateFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section")
+    kind = django_filters.ChoiceFilter(
+        field_name="organisation__kind", choices=Organisation.Kind.choices, label="Organisation kind"
+    )
+    region = django_filters.ChoiceFilter(field_name="organisation__region", choices=Region.choices)
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.all(), widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    seat_type = django_filters.ChoiceFilter(choices=Delegate.SeatType.choices)
+    gender = django_filters.ChoiceFilter(choices=Delegate.Gender.choices)
+    is_attending = django_filters.BooleanFilter(label="Attending")
+    has_sms_consent = django_filters.BooleanFilter(method="filter_consent", label="Consented to texts")
+
+    class Meta:
+        model = Delegate
+        fields = ["q", "section", "kind", "region", "organisation", "seat_type", "gender", "is_attending"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_section(self, queryset, name, value):
+        return queryset.in_section(value)
+
+    def filter_consent(self, queryset, name, value):
+        # Needs the has_sms_consent annotation (DelegateQuerySet.with_sms_consent / for_list).
+        return queryset.filter(has_sms_consent=value)

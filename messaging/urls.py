@@ -1,0 +1,3 @@
+"""Twilio webhooks, under /sms/. Filled in by the messaging issue."""
+
+urlpatterns: list = []
