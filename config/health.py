@@ -21,11 +21,11 @@ def database_ok() -> bool:
         return False
 
 
-def broker_ok() -> bool:
+def broker_ok(url: str | None = None) -> bool:
     from config.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
         return True
     except Exception:
