@@ -23,7 +23,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py ensure_demo_coordinator
-	@echo "Cardvote: open http://127.0.0.1:$(PORT)/ (API docs: /api/docs/, admin: /admin/)"
+	@echo "Cardvote: open http://127.0.0.1:$(PORT)/ and log in as coordinator / cardvote-demo (API docs: /api/docs/)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 
 lint: install

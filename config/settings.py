@@ -105,7 +105,7 @@ else:
         }
     }
 
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 if not REDIS_URL:
     # The embedded broker: kombu's filesystem transport needs no server, so `make run` runs a real
     # worker and beat on a laptop. Correct for processes on one machine only.
