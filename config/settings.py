@@ -130,7 +130,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {"messaging.tasks.*": {"queue": "sms"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # On the default queue, so that a backlog of texts on `sms` cannot hold up the sweeper that rescues them.
+    "sweep-sms-outbox": {"task": "messaging.tasks.sweep_outbox", "schedule": 30.0, "options": {"queue": "default"}},
+}
 
 # --- SMS ------------------------------------------------------------------------------------------
 SMS_BACKEND = env_choice("SMS_BACKEND", "console", ("console", "locmem", "twilio"))

@@ -8,7 +8,7 @@ from delegates.models import Delegate, Organisation, Region, Section
 
 class OrganisationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
-    section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section")
+    section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section", label="Section")
     kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
     region = django_filters.ChoiceFilter(choices=Region.choices)
 
@@ -25,7 +25,7 @@ class OrganisationFilter(django_filters.FilterSet):
 
 class DelegateFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
-    section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section")
+    section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section", label="Section")
     kind = django_filters.ChoiceFilter(
         field_name="organisation__kind", choices=Organisation.Kind.choices, label="Organisation kind"
     )

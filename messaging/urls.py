@@ -1,3 +1,10 @@
-"""Twilio webhooks, under /sms/. Filled in by the messaging issue."""
+"""Twilio webhooks, mounted at /sms/ (no namespace: the names are part of the contract)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from messaging import views
+
+urlpatterns = [
+    path("twilio/status/", views.twilio_status, name="twilio-status"),
+    path("twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
+]

@@ -1,0 +1,1 @@
+"""Performance measurements at conference scale. Run with `make bench` (python -m bench)."""

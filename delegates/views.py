@@ -1,0 +1,463 @@
+"""Coordinator pages for the current conference. Thin: reads live in querysets, writes in services."""
+
+import csv
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.forms.widgets import NullBooleanSelect
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView, View
+
+from config.permissions import CoordinatorRequiredMixin
+from delegates.filters import DelegateFilter, OrganisationFilter
+from delegates.forms import DUPLICATE_MOBILE, DelegateForm, OrganisationForm
+from delegates.models import Conference, Delegate, Organisation, Region, Section, SmsConsent
+from delegates.services import record_sms_consent, withdraw_sms_consent
+from messaging.services import is_opted_out
+
+PAGE_SIZE = 50
+EXPORT_COLUMNS = [
+    "first_name",
+    "last_name",
+    "organisation",
+    "gender",
+    "seat_type",
+    "is_attending",
+    "mobile",
+    "email",
+    "card_vote",
+    "sms_consent",
+]
+
+
+class FriendlyPaginationMixin:
+    """A page number past the end (an old link after filtering) shows the last page, not a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class CurrentConferenceMixin:
+    @cached_property
+    def conference(self):
+        return Conference.current()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(conference=self.conference, **kwargs)
+
+
+# Labels for people (the shared filters leave some to django-filter, which can only guess).
+FILTER_LABELS = {
+    "q": "Search",
+    "section": "Section",
+    "kind": "Kind",
+    "region": "Region",
+    "organisation": "Organisation",
+    "seat_type": "Seat",
+    "gender": "Gender",
+    "is_attending": "Attending",
+    "has_sms_consent": "Consent to texts",
+}
+
+
+def _tidy_filter_form(form):
+    """Plain words in the filter form: "Any" instead of Django's dashes and "Unknown"."""
+    for name, field in form.fields.items():
+        field.label = FILTER_LABELS.get(name, field.label)
+        if isinstance(field.widget, NullBooleanSelect):
+            field.widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            field.empty_label = "Any"
+            field.choices = [(value, label) for value, label in field.choices if value != ""]
+    return form
+
+
+def _active_filters(filterset, names):
+    """Chips for the filters in use, each with a link that drops just that filter (and the page)."""
+    params = filterset.data
+    filterset.form.is_valid()  # a nonsense value in one filter must not hide the chips of the others
+    data = getattr(filterset.form, "cleaned_data", {})
+    chips = []
+    for name in names:
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        field = filterset.form.fields[name]
+        if hasattr(value, "pk"):
+            shown = str(value)
+        elif value is True or value is False:
+            shown = "Yes" if value else "No"
+        elif getattr(field, "choices", None):
+            shown = dict(field.choices).get(params.get(name), value)
+        else:
+            shown = value
+        rest = {key: kept for key, kept in params.items() if key != name}
+        chips.append({"label": field.label or name, "value": shown, "remove": "?" + _query_without_page(rest)})
+    return chips
+
+
+def _query_without_page(params) -> str:
+    """The filters in use, for pagination and export links: no page, no empty values."""
+    return urlencode([(key, value) for key, value in params.items() if key != "page" and value != ""])
+
+
+class DashboardView(CoordinatorRequiredMixin, CurrentConferenceMixin, TemplateView):
+    """The numbers that matter at a glance. A fixed handful of aggregate queries, whatever the data size."""
+
+    template_name = "delegates/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        conference = self.conference
+        if conference is None:
+            return context
+        is_clp = Q(kind=Organisation.Kind.CLP)
+        organisations = Organisation.objects.aggregate(
+            clps=Count("pk", filter=is_clp), affiliates=Count("pk", filter=~is_clp)
+        )
+        delegates_qs = Delegate.objects.for_conference(conference)
+        delegates = delegates_qs.aggregate(
+            total=Count("pk"),
+            attending=Count("pk", filter=Q(is_attending=True)),
+            clp_attending=Count("pk", filter=Q(is_attending=True, organisation__kind=Organisation.Kind.CLP)),
+            affiliates_attending=Count(
+                "pk", filter=Q(is_attending=True) & ~Q(organisation__kind=Organisation.Kind.CLP)
+            ),
+        )
+        consented = SmsConsent.objects.filter(delegate__conference=conference, withdrawn_at__isnull=True).count()
+        # An organisation casts its whole card vote if at least one of its delegates attends.
+        represented = Organisation.objects.filter(
+            Exists(Delegate.objects.filter(conference=conference, organisation=OuterRef("pk"), is_attending=True))
+        )
+        votes = represented.aggregate(
+            clp=Sum("membership", filter=is_clp), affiliates=Sum("membership", filter=~is_clp)
+        )
+        region_delegates = dict(
+            delegates_qs.attending()
+            .filter(organisation__kind=Organisation.Kind.CLP)
+            .values_list("organisation__region")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        region_votes = dict(represented.filter(is_clp).values_list("region").annotate(v=Sum("membership")).order_by())
+
+        clp_votes = votes["clp"] or 0
+        affiliate_votes = votes["affiliates"] or 0
+        context.update(
+            organisations=organisations,
+            delegates=delegates,
+            consented=consented,
+            consent_percent=_percent(consented, delegates["total"]),
+            region_rows=_bar_rows(
+                [(value, value) for value in Region.values],
+                region_delegates,
+                region_votes,
+                vote_total=clp_votes,
+                vote_weight=conference.clp_section_weight,
+                link=lambda value: reverse("delegate-list") + "?" + urlencode({"region": value}),
+            ),
+            section_rows=_bar_rows(
+                [(Section.CLP.label, Section.CLP), (Section.AFFILIATES.label, Section.AFFILIATES)],
+                {Section.CLP: delegates["clp_attending"], Section.AFFILIATES: delegates["affiliates_attending"]},
+                {Section.CLP: clp_votes, Section.AFFILIATES: affiliate_votes},
+                vote_total=None,
+                vote_weight=None,
+                weights={
+                    Section.CLP: conference.clp_section_weight,
+                    Section.AFFILIATES: conference.affiliate_section_weight,
+                },
+                link=lambda value: reverse("delegate-list") + "?" + urlencode({"section": value}),
+            ),
+        )
+        return context
+
+
+def _percent(part, whole) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def _bar_rows(keys, delegates, votes, *, vote_total, vote_weight, link, weights=None):
+    """Rows for the paired bar chart: each bar scaled to the largest of its kind so shapes compare."""
+    max_delegates = max(delegates.values(), default=0) or 1
+    max_votes = max((v or 0 for v in votes.values()), default=0) or 1
+    rows = []
+    for label, value in keys:
+        n = delegates.get(value, 0) or 0
+        v = votes.get(value, 0) or 0
+        row = {
+            "label": label,
+            "url": link(value),
+            "delegates": n,
+            "delegates_width": round(100 * n / max_delegates, 1),
+            "votes": v,
+            "votes_width": round(100 * v / max_votes, 1),
+            "vote_share": None,
+        }
+        if vote_total:
+            # Share of the whole conference card vote: the section is normalised to its weight.
+            row["vote_share"] = round(vote_weight * v / vote_total, 1)
+        if weights:
+            row["vote_share"] = weights[value]
+        rows.append(row)
+    return rows
+
+
+class OrganisationListView(CoordinatorRequiredMixin, CurrentConferenceMixin, FriendlyPaginationMixin, ListView):
+    template_name = "delegates/organisation_list.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "organisations"
+
+    def get_queryset(self):
+        queryset = Organisation.objects.all()
+        if self.conference:
+            # Counting delegates groups the query, and Django then drops Meta.ordering: restate it.
+            queryset = queryset.with_delegate_count(self.conference).order_by("name", "pk")
+        self.filterset = OrganisationFilter(self.request.GET, queryset=queryset)
+        _tidy_filter_form(self.filterset.form)
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for organisation in context["organisations"]:
+            organisation.entitlement = self.conference.delegate_entitlement(organisation) if self.conference else None
+        context.update(
+            filterset=self.filterset,
+            chips=_active_filters(self.filterset, ["q", "section", "kind", "region"]),
+            query=_query_without_page(self.request.GET),
+        )
+        return context
+
+
+class OrganisationDetailView(CoordinatorRequiredMixin, CurrentConferenceMixin, DetailView):
+    model = Organisation
+    template_name = "delegates/organisation_detail.html"
+    context_object_name = "organisation"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation, conference = self.object, self.conference
+        if conference:
+            delegates = list(Delegate.objects.for_conference(conference).filter(organisation=organisation).for_list())
+            extra_woman, extra_youth = conference.extra_places(organisation)
+            context.update(
+                delegates=delegates,
+                entitlement=conference.delegate_entitlement(organisation),
+                extra_woman=extra_woman,
+                extra_youth=extra_youth,
+                attending=sum(1 for d in delegates if d.is_attending),
+            )
+        return context
+
+
+class OrganisationCreateView(CoordinatorRequiredMixin, CurrentConferenceMixin, CreateView):
+    model = Organisation
+    form_class = OrganisationForm
+    template_name = "delegates/organisation_form.html"
+
+    def form_valid(self, form):
+        messages.success(self.request, "Organisation added.")
+        return super().form_valid(form)
+
+
+class OrganisationUpdateView(CoordinatorRequiredMixin, CurrentConferenceMixin, UpdateView):
+    model = Organisation
+    form_class = OrganisationForm
+    template_name = "delegates/organisation_form.html"
+
+    def form_valid(self, form):
+        messages.success(self.request, "Changes saved.")
+        return super().form_valid(form)
+
+
+class DelegateFilterMixin(CurrentConferenceMixin):
+    """The list and its CSV export answer the same question: one filterset over the same queryset."""
+
+    def get_filterset(self):
+        queryset = Delegate.objects.for_conference(self.conference).for_list()
+        return DelegateFilter(self.request.GET, queryset=queryset)
+
+
+class DelegateListView(CoordinatorRequiredMixin, DelegateFilterMixin, FriendlyPaginationMixin, ListView):
+    template_name = "delegates/delegate_list.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "delegates"
+    filter_names = [
+        "q",
+        "section",
+        "kind",
+        "region",
+        "organisation",
+        "seat_type",
+        "gender",
+        "is_attending",
+        "has_sms_consent",
+    ]
+
+    def get_queryset(self):
+        if self.conference is None:
+            self.filterset = None
+            return Delegate.objects.none()
+        self.filterset = self.get_filterset()
+        _tidy_filter_form(self.filterset.form)
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.filterset is not None:
+            chips = _active_filters(self.filterset, self.filter_names)
+            context.update(
+                filterset=self.filterset,
+                chips=chips,
+                more_filters_active=any(chip for chip in chips if chip["label"] != "Search"),
+            )
+        context["query"] = _query_without_page(self.request.GET)
+        return context
+
+
+class Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+# Spreadsheet apps run cells that start with these as formulas (CSV injection); names and emails are
+# typed by people, so quote them. Mobiles are E.164 from our own normaliser and keep their "+".
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+class DelegateExportView(CoordinatorRequiredMixin, DelegateFilterMixin, View):
+    """The filtered delegate list as CSV, streamed so a whole conference never sits in memory."""
+
+    def get(self, request):
+        if self.conference is None:
+            return redirect("delegate-list")
+        filterset = self.get_filterset()
+        delegates = filterset.qs.iterator(chunk_size=500)
+        writer = csv.writer(Echo())
+
+        def rows():
+            # A byte-order mark tells Excel the file is UTF-8, so "Siân" stays "Siân"; our importer skips it.
+            yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
+            for d in delegates:
+                yield writer.writerow(
+                    [
+                        _safe_cell(d.first_name),
+                        _safe_cell(d.last_name),
+                        _safe_cell(d.organisation.name),
+                        d.gender,
+                        d.seat_type,
+                        "yes" if d.is_attending else "no",
+                        d.mobile,
+                        _safe_cell(d.email),
+                        f"{d.card_vote:.2f}".rstrip("0").rstrip("."),
+                        "yes" if d.has_sms_consent else "no",
+                    ]
+                )
+
+        # The file name says which conference and when, never who is in it.
+        filename = f"delegates-{self.conference.slug}-{timezone.localdate():%Y-%m-%d}.csv"
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class DelegateDetailView(CoordinatorRequiredMixin, CurrentConferenceMixin, DetailView):
+    template_name = "delegates/delegate_detail.html"
+    context_object_name = "delegate"
+
+    def get_queryset(self):
+        return Delegate.objects.for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        consents = list(self.object.sms_consents.select_related("recorded_by").order_by("-given_at"))
+        context.update(
+            consents=consents,
+            current_consent=next((c for c in consents if c.withdrawn_at is None), None),
+            # Texting STOP beats any consent on record (until START), so say so where consent is shown.
+            opted_out=bool(self.object.mobile) and is_opted_out(self.object.mobile),
+        )
+        return context
+
+
+class DelegateFormMixin(CurrentConferenceMixin):
+    model = Delegate
+    form_class = DelegateForm
+    template_name = "delegates/delegate_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "conference": self.get_form_conference()}
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                self.object = form.save()
+                self.apply_consent(form)
+        except IntegrityError:
+            # Two coordinators saved the same mobile at once: the constraint caught what clean() could not.
+            form.add_error("mobile", DUPLICATE_MOBILE % {"name": "someone saved it a moment ago"})
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(self.object)
+
+    def apply_consent(self, form):
+        action = form.cleaned_data.get("consent_action")
+        if action == DelegateForm.RECORD:
+            record_sms_consent(
+                delegate=self.object,
+                method=form.cleaned_data["consent_method"],
+                wording=form.cleaned_data["consent_wording"].strip(),
+                recorded_by=self.request.user,
+                given_at=form.cleaned_data.get("consent_given_at"),
+            )
+        elif action == DelegateForm.WITHDRAW:
+            withdraw_sms_consent(delegate=self.object, reason=form.cleaned_data["withdrawal_reason"].strip())
+
+
+class RequireConferenceMixin(CurrentConferenceMixin):
+    """Runs after the permission check (later in the MRO), so outsiders still get their 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.conference is None:
+            messages.error(request, "Create a conference in the admin before adding delegates.")
+            return redirect("dashboard")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DelegateCreateView(CoordinatorRequiredMixin, RequireConferenceMixin, DelegateFormMixin, CreateView):
+    success_message = "Delegate added."
+
+    def get_form_conference(self):
+        return self.conference
+
+    def get_initial(self):
+        initial = super().get_initial()
+        organisation = self.request.GET.get("organisation", "")
+        if organisation.isdigit():
+            initial["organisation"] = organisation
+        return initial
+
+
+class DelegateUpdateView(CoordinatorRequiredMixin, DelegateFormMixin, UpdateView):
+    success_message = "Changes saved."
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(Delegate.objects.select_related("conference", "organisation"), pk=self.kwargs["pk"])
+
+    def get_form_conference(self):
+        return self.object.conference

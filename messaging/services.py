@@ -1,0 +1,391 @@
+"""Sending a text, the only way; opt-outs; replies; every status change with its history row.
+
+Domain apps call send_sms() inside their own transaction; the Celery task is queued only on commit, so a
+rolled-back briefing sends nothing and a committed one is never forgotten (the sweeper re-queues).
+"""
+
+import logging
+from datetime import datetime
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from messaging import keywords
+from messaging.errors import explain
+from messaging.models import (
+    FINAL_STATUSES,
+    InboundMessage,
+    OptOut,
+    OptOutEvent,
+    OutboundMessage,
+    OutboundStatusChange,
+)
+from messaging.phones import normalise_mobile
+from messaging.registry import get_reply_handler
+from messaging.text import clean, compose
+
+logger = logging.getLogger(__name__)
+Status = OutboundMessage.Status
+
+KEYWORD_REPLY_PURPOSE = "keyword_reply"
+# Forward-only: a status callback or a late worker can move a message up this ladder, never down.
+_RANK = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.UNKNOWN: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+    Status.SKIPPED: 3,
+}
+# What Twilio (or another provider) reports, in our terms. Our "sent" means the provider has it.
+PROVIDER_STATUS = {
+    "accepted": Status.SENT,
+    "scheduled": Status.SENT,
+    "queued": Status.SENT,
+    "sending": Status.SENT,
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "read": Status.DELIVERED,
+    "undelivered": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+    "canceled": Status.FAILED,
+}
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def enqueue(message_id: int, countdown: float | None = None) -> None:
+    """Hand the id to Celery; if the broker is down the row stays queued and the sweeper re-queues it."""
+    from messaging.tasks import deliver_outbound
+
+    try:
+        if countdown:
+            deliver_outbound.apply_async((message_id,), countdown=countdown)
+        else:
+            deliver_outbound.delay(message_id)
+    except Exception as exc:  # any broker failure: the database row is the source of truth
+        logger.warning("sms %s: could not queue (%s); the sweeper will retry", message_id, type(exc).__name__)
+
+
+def enqueue_on_commit(message_id: int, countdown: float | None = None) -> None:
+    transaction.on_commit(partial(enqueue, message_id, countdown))
+
+
+def send_sms(
+    *,
+    to: str,
+    body: str,
+    key: str,
+    purpose: str,
+    marketing: bool = True,
+    useless_after: datetime | None = None,
+    opt_out_exempt: bool = False,
+) -> OutboundMessage:
+    """Write the text to the outbox and queue it once the caller's transaction commits.
+
+    Safe to call twice with the same key: the second call returns the first row and queues nothing.
+    Raises ValidationError (per field) for a bad number, an empty or over-long body, a bad key or purpose.
+    """
+    errors = {}
+    if not key or len(key) > 200:
+        errors["key"] = "An idempotency key of 1–200 characters is required."
+    if not purpose or len(purpose) > 60:
+        errors["purpose"] = "A purpose of 1–60 characters is required."
+    try:
+        number = normalise_mobile(to)
+    except ValidationError as exc:
+        errors["to"] = exc.messages
+    try:
+        info = compose(body, marketing=marketing)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        now = timezone.now()
+        status, reason, code = Status.QUEUED, "created", ""
+        if useless_after is not None and useless_after <= now:
+            status, reason, code = Status.SKIPPED, "already past its useless-after time", "expired"
+        elif not opt_out_exempt and is_opted_out(number):
+            status, reason, code = Status.SKIPPED, "number is on the opt-out list", "opted_out"
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent twin must not break the caller's transaction
+                message = OutboundMessage.objects.create(
+                    idempotency_key=key,
+                    to=number,
+                    body=info.text,
+                    purpose=purpose,
+                    marketing=marketing,
+                    opt_out_exempt=opt_out_exempt,
+                    status=status,
+                    useless_after=useless_after,
+                    segments=info.segments,
+                    encoding=info.encoding,
+                    next_attempt_at=now,
+                    error_code=code,
+                    error_message=explain(code),
+                )
+        except IntegrityError:
+            return OutboundMessage.objects.get(idempotency_key=key)
+        OutboundStatusChange.objects.create(message=message, from_status="", to_status=status, reason=reason)
+        if status == Status.QUEUED:
+            enqueue_on_commit(message.pk)
+    return message
+
+
+def transition(
+    message_id: int,
+    *,
+    to: str,
+    allowed_from: set[str] | frozenset[str],
+    reason: str = "",
+    error_code: str | None = None,
+    attempt: int | None = None,
+    **fields,
+) -> bool:
+    """Move one message to `to` if it is in one of `allowed_from` (and, given `attempt`, still that claim).
+
+    The conditional UPDATE is the guard, so concurrent callers cannot both win; the history row is written
+    in the same transaction. Returns whether the change happened.
+    """
+    now = timezone.now()
+    if to in (Status.SENT,) and "sent_at" not in fields:
+        fields["sent_at"] = now
+    if to == Status.DELIVERED and "delivered_at" not in fields:
+        fields["delivered_at"] = now
+    with transaction.atomic():
+        current = (
+            OutboundMessage.objects.select_for_update().filter(pk=message_id).values_list("status", "attempts").first()
+        )
+        if current is None or current[0] not in allowed_from:
+            return False
+        if attempt is not None and current[1] != attempt:
+            return False
+        qs = OutboundMessage.objects.filter(pk=message_id, status=current[0])
+        if attempt is not None:
+            qs = qs.filter(attempts=attempt)
+        if error_code is not None:  # "" clears an earlier error (a retry that went through)
+            fields["error_code"] = str(error_code)[:16]
+        updated = qs.update(status=to, updated_at=now, **fields)
+        if not updated:
+            return False
+        if current[0] != to:
+            OutboundStatusChange.objects.create(
+                message_id=message_id,
+                from_status=current[0],
+                to_status=to,
+                reason=reason[:200],
+                error_code=str(error_code or "")[:16],
+            )
+    return True
+
+
+def claim(message_id: int) -> OutboundMessage | None:
+    """queued → sending, as one conditional UPDATE: of two workers holding the same id, exactly one wins."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
+        won = OutboundMessage.objects.filter(due, pk=message_id, status=Status.QUEUED).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+        if not won:
+            return None
+        OutboundStatusChange.objects.create(
+            message_id=message_id, from_status=Status.QUEUED, to_status=Status.SENDING, reason="claimed by a worker"
+        )
+    return OutboundMessage.objects.get(pk=message_id)
+
+
+def record_provider_status(message: OutboundMessage, *, sid: str, provider_status: str, error_code: str = "") -> bool:
+    """Apply what the provider says about one of our messages (status callback or lookup); only ever forward."""
+    target = PROVIDER_STATUS.get((provider_status or "").strip().lower())
+    if target is None:
+        return False
+    allowed = {s for s, rank in _RANK.items() if rank < _RANK[target]}
+    fields = {}
+    if sid and not message.provider_sid:
+        fields["provider_sid"] = sid
+    if error_code and target in (Status.UNDELIVERED, Status.FAILED):
+        fields["error_message"] = explain(error_code) or f"Provider error {error_code}"
+    elif target in (Status.SENT, Status.DELIVERED):
+        fields["error_message"] = ""  # e.g. the timeout that made it `unknown`; the history keeps it
+    reason = f"provider reported {provider_status.strip().lower()[:40]}"
+    try:
+        return transition(
+            message.pk, to=target, allowed_from=allowed, reason=reason, error_code=error_code[:16], **fields
+        )
+    except IntegrityError:  # that SID already belongs to another row: not this message's send
+        logger.warning("sms %s: provider SID already recorded on another message; ignored", message.pk)
+        return False
+
+
+# --- Opt-out -------------------------------------------------------------------------------------
+
+
+def number_key(number: str) -> str:
+    try:
+        return normalise_mobile(number)
+    except ValidationError:
+        return clean(number)[:32]
+
+
+def is_opted_out(number: str) -> bool:
+    return OptOut.objects.filter(number=number_key(number), opted_out=True).exists()
+
+
+def _set_opt_out(number: str, *, opted_out: bool, source: str, keyword: str) -> bool:
+    number = number_key(number)
+    if not number:
+        raise ValidationError({"number": "A phone number is required."})
+    with transaction.atomic():
+        row, created = OptOut.objects.select_for_update().get_or_create(
+            number=number, defaults={"opted_out": opted_out}
+        )
+        changed = created or row.opted_out != opted_out
+        if changed and not created:
+            row.opted_out = opted_out
+            row.save(update_fields=["opted_out", "updated_at"])
+        OptOutEvent.objects.create(
+            opt_out=row,
+            number=number,
+            action=OptOutEvent.Action.OPT_OUT if opted_out else OptOutEvent.Action.OPT_IN,
+            source=source,
+            keyword=(keyword or "")[:40],
+        )
+    return changed
+
+
+def opt_out(number: str, *, source: str, keyword: str = "") -> bool:
+    """Put a number on the opt-out list (with a history row). Returns True if it was not opted out before."""
+    return _set_opt_out(number, opted_out=True, source=source, keyword=keyword)
+
+
+def opt_in(number: str, *, source: str, keyword: str = "") -> bool:
+    """Take a number off the opt-out list: only when the person asks (START), or a coordinator records consent."""
+    return _set_opt_out(number, opted_out=False, source=source, keyword=keyword)
+
+
+# --- Replies -------------------------------------------------------------------------------------
+
+
+def _sender() -> str:
+    return clean(settings.SMS_SENDER_NAME) or "We"
+
+
+def _reply(number: str, body: str, key: str) -> OutboundMessage | None:
+    try:
+        return send_sms(
+            to=number, body=body, key=key, purpose=KEYWORD_REPLY_PURPOSE, marketing=False, opt_out_exempt=True
+        )
+    except ValidationError:  # e.g. a short code or a foreign landline: nothing we can text back
+        return None
+
+
+def stop_confirmation_text() -> str:
+    return f"{_sender()}: you will get no more texts from us. Reply START to opt back in."
+
+
+def start_confirmation_text() -> str:
+    return f"{_sender()}: you will get our texts again. Reply STOP to opt out at any time."
+
+
+def help_text() -> str:
+    return (
+        f"This is {_sender()}. We text delegates and volunteers who asked to hear from us at conference. "
+        "Reply STOP to stop all texts, START to get them again."
+    )
+
+
+def _handle_keyword(inbound: InboundMessage, keyword: str, raw_word: str) -> None:
+    number = inbound.from_number
+    if keyword == keywords.STOP:
+        changed = opt_out(number, source=OptOutEvent.Source.SMS_KEYWORD, keyword=raw_word)
+        if changed:
+            # One confirmation per opt-out: only the STOP that changed the state gets one, so repeated
+            # STOPs get none; someone who opted back in and stops again is told again.
+            _reply(number, stop_confirmation_text(), f"optout-confirmation:{inbound.pk}")
+    elif keyword == keywords.START:
+        if opt_in(number, source=OptOutEvent.Source.SMS_KEYWORD, keyword=raw_word):
+            _reply(number, start_confirmation_text(), f"optin-confirmation:{inbound.pk}")
+    elif keyword == keywords.HELP:
+        _reply(number, help_text(), f"help:{inbound.pk}")
+
+
+def receive_inbound(
+    *, from_number: str, to_number: str, body: str, provider_sid: str, provider_keyword: str = ""
+) -> InboundMessage:
+    """Store a reply once (by provider SID), act on STOP / START / HELP, else hand it to the purpose's handler.
+
+    provider_keyword: Twilio's own reading (OptOutType), which also knows other languages' STOP words.
+    """
+    provider_sid = (provider_sid or "")[:64]
+    body = (body or "").replace("\x00", "")[:1600]
+    number = number_key(from_number or "")
+    with transaction.atomic():
+        if provider_sid:
+            existing = InboundMessage.objects.filter(provider_sid=provider_sid).first()
+            if existing is not None:
+                return existing
+        keyword = keywords.parse_keyword(body)
+        if not keyword and (provider_keyword or "").upper() in (keywords.STOP, keywords.START, keywords.HELP):
+            keyword = provider_keyword.upper()
+        in_reply_to = (
+            OutboundMessage.objects.filter(to=number).exclude(purpose=KEYWORD_REPLY_PURPOSE).order_by("-id").first()
+        )
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                inbound = InboundMessage.objects.create(
+                    from_number=number,
+                    to_number=clean(to_number or "")[:32],
+                    body=body,
+                    provider_sid=provider_sid,
+                    purpose=in_reply_to.purpose if in_reply_to else "",
+                    in_reply_to=in_reply_to,
+                    keyword=keyword,
+                    handled=bool(keyword),
+                    handled_at=now if keyword else None,
+                )
+        except IntegrityError:  # Twilio's retry raced the first delivery
+            return InboundMessage.objects.get(provider_sid=provider_sid)
+        if keyword:
+            raw_word = clean(body).split()[0][:40] if clean(body) else keyword
+            _handle_keyword(inbound, keyword, raw_word)
+            return inbound
+        handler = get_reply_handler(inbound.purpose)
+        if handler is not None:
+            try:
+                with transaction.atomic():
+                    done = handler(inbound)
+                    if done:
+                        InboundMessage.objects.filter(pk=inbound.pk).update(handled=True, handled_at=timezone.now())
+                        inbound.handled, inbound.handled_at = True, timezone.now()
+            except Exception as exc:  # a domain bug must not lose the reply: it stays unhandled in the inbox
+                logger.error(
+                    "inbound %s: reply handler for %s failed (%s)", inbound.pk, inbound.purpose, type(exc).__name__
+                )
+    return inbound
+
+
+def mark_inbound_handled(inbound: InboundMessage, *, by, handled: bool = True) -> InboundMessage:
+    """A coordinator dealt with a reply (or un-ticks it)."""
+    inbound.handled = handled
+    inbound.handled_at = timezone.now() if handled else None
+    inbound.handled_by = by if handled else None
+    inbound.save(update_fields=["handled", "handled_at", "handled_by"])
+    return inbound
+
+
+def is_final(status: str) -> bool:
+    return status in FINAL_STATUSES

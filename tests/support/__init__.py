@@ -1,0 +1,1 @@
+"""Harnesses for drills against real services: Celery workers and a redis-server of the test's own."""
