@@ -18,5 +18,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_patterns)),
     path("sms/", include("messaging.urls")),
+    path("messages/", include("messaging.urls_inbox")),
     path("", include("delegates.urls")),
 ]

@@ -66,10 +66,9 @@ def enqueue(message_id: int, countdown: float | None = None) -> None:
     from messaging.tasks import deliver_outbound
 
     try:
-        if countdown:
-            deliver_outbound.apply_async((message_id,), countdown=countdown)
-        else:
-            deliver_outbound.delay(message_id)
+        # No publish retries: during a broker outage each one would hold up the caller's request,
+        # and the sweeper re-queues the row anyway.
+        deliver_outbound.apply_async((message_id,), countdown=countdown or None, retry=False)
     except Exception as exc:  # any broker failure: the database row is the source of truth
         logger.warning("sms %s: could not queue (%s); the sweeper will retry", message_id, type(exc).__name__)
 

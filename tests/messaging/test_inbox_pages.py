@@ -1,16 +1,10 @@
 """The coordinators' inbox of replies and the history of one number."""
 
 import pytest
-from django.urls import include, path, reverse
+from django.urls import reverse
 
-import config.urls
 from messaging import services
 from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage
-
-# The pages are mounted at /messages/ in config/urls.py; until then (or if they move) mount them here.
-_mounted = any(getattr(p, "namespace", None) == "inbox" for p in config.urls.urlpatterns)
-urlpatterns = list(config.urls.urlpatterns) + ([] if _mounted else [path("messages/", include("messaging.urls_inbox"))])
-pytestmark = [pytest.mark.urls(__name__)]
 
 NUMBER = "+447700900123"
 OTHER = "+447700900456"
