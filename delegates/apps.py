@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class DelegatesConfig(AppConfig):
     name = "delegates"
     verbose_name = "Conference and delegates"
+
+    def ready(self):
+        from delegates.contacts import delegates_by_number
+        from messaging.registry import register_contact_resolver
+
+        register_contact_resolver("delegates", delegates_by_number)

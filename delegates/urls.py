@@ -1,6 +1,7 @@
 from django.urls import path
 
 from delegates import views
+from delegates.views_import import DelegateImportView
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("delegates/new/", views.DelegateCreateView.as_view(), name="delegate-create"),
     path("delegates/<int:pk>/", views.DelegateDetailView.as_view(), name="delegate-detail"),
     path("delegates/<int:pk>/edit/", views.DelegateUpdateView.as_view(), name="delegate-update"),
+    path("import/", DelegateImportView.as_view(), name="delegate-import"),
 ]

@@ -16,6 +16,7 @@ from config.permissions import CoordinatorRequiredMixin
 from messaging import services
 from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage
 from messaging.phones import normalise_mobile
+from messaging.registry import resolve_contacts
 
 PAGE_SIZE = 50
 HISTORY_ROWS = 100
@@ -45,13 +46,18 @@ class InboxView(CoordinatorRequiredMixin, ListView):
         return replies if self.show_all() else replies.filter(handled=False)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(
             show_all=self.show_all(),
             query="show=all" if self.show_all() else "",
             unhandled_count=InboundMessage.objects.filter(handled=False).count(),
             lookup_form=NumberLookupForm(),
             **kwargs,
         )
+        # Who sent each reply, as the domain apps know them: one query per app for the whole page.
+        contacts = resolve_contacts({reply.from_number for reply in context["replies"]})
+        for reply in context["replies"]:
+            reply.contact = contacts.get(reply.from_number)
+        return context
 
 
 class MarkHandledView(CoordinatorRequiredMixin, View):
@@ -93,6 +99,7 @@ def _history_context(number: str) -> dict:
         ),
         "opt_out_events": list(OptOutEvent.objects.filter(number=number).order_by("-at", "-id")[:HISTORY_ROWS]),
         "opt_out": OptOut.objects.filter(number=number).first(),
+        "contact": resolve_contacts({number}).get(number),
         "history_rows": HISTORY_ROWS,
     }
 
