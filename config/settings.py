@@ -235,5 +235,9 @@ LOGGING = {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
     },
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The twilio client logs query strings at INFO, and a Messages lookup carries the recipient's number.
+        "twilio": {"level": "WARNING"},
+    },
 }
