@@ -187,6 +187,9 @@ class CardvoteResource(resources.ModelResource):
 
     required_columns: tuple[str, ...] = ()
     optional_columns: tuple[str, ...] = ()
+    # Columns our own CSV export adds (derived values): accepted in a header and dropped, so an export
+    # can be edited and imported again.
+    ignored_columns: tuple[str, ...] = ()
 
     def __init__(self, *, lines: list[int] | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -195,7 +198,8 @@ class CardvoteResource(resources.ModelResource):
 
     @classmethod
     def known_columns(cls) -> tuple[str, ...]:
-        return tuple(cls._meta.fields) + tuple(c for c in cls.optional_columns if c not in cls._meta.fields)
+        extra = cls.optional_columns + cls.ignored_columns
+        return tuple(cls._meta.fields) + tuple(c for c in extra if c not in cls._meta.fields)
 
     def line_of(self, row_number: int) -> int:
         if self.lines and 0 < row_number <= len(self.lines):
@@ -215,6 +219,9 @@ class CardvoteResource(resources.ModelResource):
             # Leave no rows to import, so the report is the one clear message, not one error per row.
             del dataset[0 : len(dataset)]
             raise ImportFileError(problem)
+        for column in self.ignored_columns:
+            if column in dataset.headers:
+                del dataset[column]
         self._seen: dict[tuple, int] = {}
 
     def first_seen(self, key: tuple, row_number: int) -> int | None:
@@ -345,6 +352,7 @@ class DelegateResource(CardvoteResource):
 
     required_columns = DELEGATE_REQUIRED
     optional_columns = DELEGATE_OPTIONAL
+    ignored_columns = ("card_vote", "sms_consent")
 
     consent_method_widget = ChoiceWidget(SmsConsent.Method.choices, default=SmsConsent.Method.IMPORT, noun="method")
 
@@ -566,7 +574,8 @@ def read_csv(data: bytes, *, resource_class: type[CardvoteResource], noun: str) 
         problem = header_problem(headers, resource_class.required_columns, resource_class.known_columns())
         if problem:
             raise ImportFileError(problem)
-        dataset = tablib.Dataset(headers=headers)
+        kept = [i for i, h in enumerate(headers) if h not in resource_class.ignored_columns]
+        dataset = tablib.Dataset(headers=[headers[i] for i in kept])
         lines: list[int] = []
         problems: list[RowProblem] = []
         line = reader.line_num + 1
@@ -580,7 +589,7 @@ def read_csv(data: bytes, *, resource_class: type[CardvoteResource], noun: str) 
                 )
                 continue
             cells = (cells + [""] * len(headers))[: len(headers)]
-            dataset.append(cells)
+            dataset.append([cells[i] for i in kept])
             lines.append(start)
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from None
