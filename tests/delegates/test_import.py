@@ -14,17 +14,6 @@ from tests.factories import DelegateFactory, OrganisationFactory, UnionFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# TEMP: until delegates/urls.py mounts the page.
-from django.urls import include, path  # noqa: E402
-
-from delegates.views_import import DelegateImportView  # noqa: E402
-
-urlpatterns = [
-    path("import/", DelegateImportView.as_view(), name="delegate-import"),
-    path("", include("config.urls")),
-]
-pytestmark = pytest.mark.urls(__name__)
-
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
