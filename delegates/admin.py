@@ -166,10 +166,12 @@ class DelegateForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         mobile, conference = cleaned.get("mobile"), cleaned.get("conference")
-        if mobile and conference:
-            clash = Delegate.objects.filter(conference=conference, mobile=mobile).exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error("mobile", "Another delegate at this conference already has this mobile.")
+        if (
+            mobile
+            and conference
+            and Delegate.objects.holding_mobile(conference, mobile, excluding=self.instance).exists()
+        ):
+            self.add_error("mobile", "Another delegate at this conference already has this mobile.")
         return cleaned
 
 

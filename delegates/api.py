@@ -198,10 +198,7 @@ class DelegateSerializer(ModelRulesMixin, serializers.ModelSerializer):
             e164 = normalise_mobile(value)
         except DjangoValidationError as exc:
             raise ValidationError(exc.messages) from None
-        clash = Delegate.objects.filter(conference=self.conference, mobile=e164)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        if Delegate.objects.holding_mobile(self.conference, e164, excluding=self.instance).exists():
             raise ValidationError(DUPLICATE_MOBILE)
         return e164
 

@@ -129,9 +129,7 @@ class DelegateForm(forms.ModelForm):
         if not raw.strip():
             return ""
         e164 = normalise_mobile(raw)  # its ValidationError becomes the field's error
-        clash = (
-            Delegate.objects.filter(conference=self.instance.conference, mobile=e164).exclude(pk=self.instance.pk)
-        ).first()
+        clash = Delegate.objects.holding_mobile(self.instance.conference, e164, excluding=self.instance).first()
         if clash:
             raise ValidationError(DUPLICATE_MOBILE, code="duplicate", params={"name": clash.full_name})
         return e164

@@ -440,14 +440,13 @@ class DelegateResource(CardvoteResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
-        if instance.mobile and "mobile" not in errors:
-            taken = (
-                Delegate.objects.filter(conference=self.conference, mobile=instance.mobile)
-                .exclude(pk=instance.pk)
-                .exists()
-            )
-            if taken:
-                errors["mobile"] = ["Another delegate at this conference already has this mobile."]
+        mobile = instance.mobile
+        if (
+            mobile
+            and "mobile" not in errors
+            and Delegate.objects.holding_mobile(self.conference, mobile, excluding=instance).exists()
+        ):
+            errors["mobile"] = ["Another delegate at this conference already has this mobile."]
         # The unique constraint is checked just above with a clearer message.
         super().validate_instance(instance, errors, validate_unique=False)
 

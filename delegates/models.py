@@ -249,6 +249,14 @@ class DelegateQuerySet(models.QuerySet):
             query |= Q(mobile__contains=digits.lstrip("0"))
         return self.filter(query)
 
+    def holding_mobile(self, conference, mobile: str, *, excluding=None):
+        """Delegates at ``conference`` with this E.164 mobile, other than ``excluding`` (the one being edited).
+
+        The one check behind the form, API, admin and import messages for the unique (conference, mobile) pair.
+        """
+        clash = self.filter(conference=conference, mobile=mobile)
+        return clash.exclude(pk=excluding.pk) if excluding is not None and excluding.pk else clash
+
     def with_sms_consent(self):
         return self.annotate(
             has_sms_consent=Exists(SmsConsent.objects.filter(delegate=OuterRef("pk"), withdrawn_at__isnull=True))
