@@ -61,3 +61,4 @@ def test_a_landline_is_refused_on_the_delegate_form_with_the_reason(organisation
     page.get_by_role("button", name=re.compile("Save|Add")).first.click()
     page.wait_for_url(re.compile(r"/delegates/\d+/$"))
     assert "+447700900123" in page.content()
+    shot(page, f"delegate-detail-{viewport_name}")

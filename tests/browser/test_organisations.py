@@ -37,3 +37,10 @@ def test_coordinator_searches_organisations_and_opens_one(walton, live_server, p
     assert "Ada Lovelace" in text and "Bob Smith" in text
     assert "650" in text  # 1,300 members split between two attending delegates
     shot(page, f"organisation-detail-{viewport_name}")
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.get_by_label("Women members").fill("99999")  # more women than members
+    page.get_by_role("button", name=re.compile("Save")).first.click()
+    page.locator(".field-error, .errorlist").first.wait_for()
+    assert page.locator("#id_name").input_value() == "Liverpool Walton"  # nothing typed is lost
+    shot(page, f"organisation-form-error-{viewport_name}")
