@@ -106,21 +106,14 @@ class OrganisationSerializer(ModelRulesMixin, serializers.ModelSerializer):
         value = " ".join(value.split())
         if not value:
             raise ValidationError("Enter the organisation's name.")
-        clash = Organisation.objects.filter(name__iexact=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        if Organisation.objects.named(value, excluding=self.instance).exists():
             raise ValidationError("Another organisation already has this name.")
         return value
 
     def validate_gss_code(self, value):
         value = value.strip().upper()
-        if value:
-            clash = Organisation.objects.filter(gss_code=value)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise ValidationError("Another organisation already has this GSS code.")
+        if value and Organisation.objects.with_gss_code(value, excluding=self.instance).exists():
+            raise ValidationError("Another organisation already has this GSS code.")
         return value
 
     def validate(self, attrs):

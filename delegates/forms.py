@@ -41,14 +41,14 @@ class OrganisationForm(forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         # The database refuses names that differ only in case; say so before it does.
-        clash = Organisation.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        clash = Organisation.objects.named(name, excluding=self.instance).first()
         if clash:
             raise ValidationError(f"“{clash.name}” already exists. Organisation names must be unique.")
         return name
 
     def clean_gss_code(self):
         code = self.cleaned_data["gss_code"].strip().upper()
-        if code and Organisation.objects.filter(gss_code=code).exclude(pk=self.instance.pk).exists():
+        if code and Organisation.objects.with_gss_code(code, excluding=self.instance).exists():
             raise ValidationError("Another organisation already has this constituency code.")
         return code
 

@@ -119,6 +119,11 @@ class Region(models.TextChoices):
     NORTHERN_IRELAND = "Northern Ireland"
 
 
+def _excluding(queryset, instance):
+    """The queryset without the row being edited, for "does another row already have this?" checks."""
+    return queryset.exclude(pk=instance.pk) if instance is not None and instance.pk else queryset
+
+
 class OrganisationQuerySet(models.QuerySet):
     def in_section(self, section: str):
         if section == Section.CLP:
@@ -132,6 +137,13 @@ class OrganisationQuerySet(models.QuerySet):
         if not text:
             return self
         return self.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(gss_code__iexact=text))
+
+    def named(self, name: str, *, excluding=None):
+        """Organisations whose name matches ignoring case (the database refuses such twins), bar ``excluding``."""
+        return _excluding(self.filter(name__iexact=name), excluding)
+
+    def with_gss_code(self, code: str, *, excluding=None):
+        return _excluding(self.filter(gss_code=code), excluding)
 
     def with_delegate_count(self, conference):
         return self.annotate(
@@ -254,8 +266,7 @@ class DelegateQuerySet(models.QuerySet):
 
         The one check behind the form, API, admin and import messages for the unique (conference, mobile) pair.
         """
-        clash = self.filter(conference=conference, mobile=mobile)
-        return clash.exclude(pk=excluding.pk) if excluding is not None and excluding.pk else clash
+        return _excluding(self.filter(conference=conference, mobile=mobile), excluding)
 
     def with_sms_consent(self):
         return self.annotate(
