@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "delegates",
     "lobbying",
     "volunteers",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

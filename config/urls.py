@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("sms/", include("messaging.urls")),
     path("messages/", include("messaging.urls_inbox")),
+    path("", include("dashboard.urls")),
     path("", include("delegates.urls")),
 ]

@@ -4,7 +4,6 @@ from delegates import views
 from delegates.views_import import DelegateImportView
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
     path("organisations/new/", views.OrganisationCreateView.as_view(), name="organisation-create"),
     path("organisations/<int:pk>/", views.OrganisationDetailView.as_view(), name="organisation-detail"),

@@ -6,19 +6,17 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.forms.widgets import NullBooleanSelect
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView, View
+from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 
 from config.permissions import CoordinatorRequiredMixin
 from delegates.filters import DelegateFilter, OrganisationFilter
 from delegates.forms import DUPLICATE_MOBILE, DelegateForm, OrganisationForm
-from delegates.models import Conference, Delegate, Organisation, Region, Section, SmsConsent
+from delegates.models import Conference, Delegate, Organisation
 from delegates.services import record_sms_consent, withdraw_sms_consent
 from messaging.services import is_opted_out
 
@@ -108,107 +106,6 @@ def _active_filters(filterset, names):
 def _query_without_page(params) -> str:
     """The filters in use, for pagination and export links: no page, no empty values."""
     return urlencode([(key, value) for key, value in params.items() if key != "page" and value != ""])
-
-
-class DashboardView(CoordinatorRequiredMixin, CurrentConferenceMixin, TemplateView):
-    """The numbers that matter at a glance. A fixed handful of aggregate queries, whatever the data size."""
-
-    template_name = "delegates/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        conference = self.conference
-        if conference is None:
-            return context
-        is_clp = Q(kind=Organisation.Kind.CLP)
-        organisations = Organisation.objects.aggregate(
-            clps=Count("pk", filter=is_clp), affiliates=Count("pk", filter=~is_clp)
-        )
-        delegates_qs = Delegate.objects.for_conference(conference)
-        delegates = delegates_qs.aggregate(
-            total=Count("pk"),
-            attending=Count("pk", filter=Q(is_attending=True)),
-            clp_attending=Count("pk", filter=Q(is_attending=True, organisation__kind=Organisation.Kind.CLP)),
-            affiliates_attending=Count(
-                "pk", filter=Q(is_attending=True) & ~Q(organisation__kind=Organisation.Kind.CLP)
-            ),
-        )
-        consented = SmsConsent.objects.filter(delegate__conference=conference, withdrawn_at__isnull=True).count()
-        # An organisation casts its whole card vote if at least one of its delegates attends.
-        represented = Organisation.objects.filter(
-            Exists(Delegate.objects.filter(conference=conference, organisation=OuterRef("pk"), is_attending=True))
-        )
-        votes = represented.aggregate(
-            clp=Sum("membership", filter=is_clp), affiliates=Sum("membership", filter=~is_clp)
-        )
-        region_delegates = dict(
-            delegates_qs.attending()
-            .filter(organisation__kind=Organisation.Kind.CLP)
-            .values_list("organisation__region")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        region_votes = dict(represented.filter(is_clp).values_list("region").annotate(v=Sum("membership")).order_by())
-
-        clp_votes = votes["clp"] or 0
-        affiliate_votes = votes["affiliates"] or 0
-        context.update(
-            organisations=organisations,
-            delegates=delegates,
-            consented=consented,
-            consent_percent=_percent(consented, delegates["total"]),
-            region_rows=_bar_rows(
-                [(value, value) for value in Region.values],
-                region_delegates,
-                region_votes,
-                vote_total=clp_votes,
-                vote_weight=conference.clp_section_weight,
-                link=lambda value: reverse("delegate-list") + "?" + urlencode({"region": value}),
-            ),
-            section_rows=_bar_rows(
-                [(Section.CLP.label, Section.CLP), (Section.AFFILIATES.label, Section.AFFILIATES)],
-                {Section.CLP: delegates["clp_attending"], Section.AFFILIATES: delegates["affiliates_attending"]},
-                {Section.CLP: clp_votes, Section.AFFILIATES: affiliate_votes},
-                vote_total=None,
-                vote_weight=None,
-                weights={
-                    Section.CLP: conference.clp_section_weight,
-                    Section.AFFILIATES: conference.affiliate_section_weight,
-                },
-                link=lambda value: reverse("delegate-list") + "?" + urlencode({"section": value}),
-            ),
-        )
-        return context
-
-
-def _percent(part, whole) -> float:
-    return round(100 * part / whole, 1) if whole else 0.0
-
-
-def _bar_rows(keys, delegates, votes, *, vote_total, vote_weight, link, weights=None):
-    """Rows for the paired bar chart: each bar scaled to the largest of its kind so shapes compare."""
-    max_delegates = max(delegates.values(), default=0) or 1
-    max_votes = max((v or 0 for v in votes.values()), default=0) or 1
-    rows = []
-    for label, value in keys:
-        n = delegates.get(value, 0) or 0
-        v = votes.get(value, 0) or 0
-        row = {
-            "label": label,
-            "url": link(value),
-            "delegates": n,
-            "delegates_width": round(100 * n / max_delegates, 1),
-            "votes": v,
-            "votes_width": round(100 * v / max_votes, 1),
-            "vote_share": None,
-        }
-        if vote_total:
-            # Share of the whole conference card vote: the section is normalised to its weight.
-            row["vote_share"] = round(vote_weight * v / vote_total, 1)
-        if weights:
-            row["vote_share"] = weights[value]
-        rows.append(row)
-    return rows
 
 
 class OrganisationListView(CoordinatorRequiredMixin, CurrentConferenceMixin, FriendlyPaginationMixin, ListView):

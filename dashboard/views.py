@@ -1,0 +1,24 @@
+"""The coordinator dashboard at `/`: composes each domain app's selectors; holds no domain logic itself."""
+
+from django.views.generic import TemplateView
+
+from config.permissions import CoordinatorRequiredMixin
+from delegates.models import Conference
+from delegates.selectors import conference_overview
+
+
+class DashboardView(CoordinatorRequiredMixin, TemplateView):
+    """The numbers that matter at a glance. A fixed handful of aggregate queries, whatever the data size."""
+
+    template_name = "dashboard/index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        conference = Conference.current()
+        context["conference"] = conference
+        # Warnings for the top of the page, from any app: dicts with "level" ("warning" or "error"), "text", "url".
+        context["alerts"] = []
+        if conference is None:
+            return context
+        context.update(conference_overview(conference=conference))
+        return context

@@ -1,0 +1,99 @@
+"""Reads about organisations and delegates that pages in other rooms compose (the dashboard, reports).
+
+`delegates` is the base of the domain: nothing here knows about lobbying or volunteers.
+"""
+
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.urls import reverse
+
+from delegates.models import Delegate, Organisation, Region, Section, SmsConsent
+
+
+def conference_overview(*, conference) -> dict:
+    """Totals and card-vote bars for one conference. A fixed handful of aggregate queries, whatever the size."""
+    is_clp = Q(kind=Organisation.Kind.CLP)
+    organisations = Organisation.objects.aggregate(
+        clps=Count("pk", filter=is_clp), affiliates=Count("pk", filter=~is_clp)
+    )
+    delegates_qs = Delegate.objects.for_conference(conference)
+    delegates = delegates_qs.aggregate(
+        total=Count("pk"),
+        attending=Count("pk", filter=Q(is_attending=True)),
+        clp_attending=Count("pk", filter=Q(is_attending=True, organisation__kind=Organisation.Kind.CLP)),
+        affiliates_attending=Count("pk", filter=Q(is_attending=True) & ~Q(organisation__kind=Organisation.Kind.CLP)),
+    )
+    consented = SmsConsent.objects.filter(delegate__conference=conference, withdrawn_at__isnull=True).count()
+    # An organisation casts its whole card vote if at least one of its delegates attends.
+    represented = Organisation.objects.filter(
+        Exists(Delegate.objects.filter(conference=conference, organisation=OuterRef("pk"), is_attending=True))
+    )
+    votes = represented.aggregate(clp=Sum("membership", filter=is_clp), affiliates=Sum("membership", filter=~is_clp))
+    region_delegates = dict(
+        delegates_qs.attending()
+        .filter(organisation__kind=Organisation.Kind.CLP)
+        .values_list("organisation__region")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    region_votes = dict(represented.filter(is_clp).values_list("region").annotate(v=Sum("membership")).order_by())
+
+    clp_votes = votes["clp"] or 0
+    affiliate_votes = votes["affiliates"] or 0
+    return {
+        "organisations": organisations,
+        "delegates": delegates,
+        "consented": consented,
+        "consent_percent": _percent(consented, delegates["total"]),
+        "region_rows": _bar_rows(
+            [(value, value) for value in Region.values],
+            region_delegates,
+            region_votes,
+            vote_total=clp_votes,
+            vote_weight=conference.clp_section_weight,
+            link=lambda value: reverse("delegate-list") + "?" + urlencode({"region": value}),
+        ),
+        "section_rows": _bar_rows(
+            [(Section.CLP.label, Section.CLP), (Section.AFFILIATES.label, Section.AFFILIATES)],
+            {Section.CLP: delegates["clp_attending"], Section.AFFILIATES: delegates["affiliates_attending"]},
+            {Section.CLP: clp_votes, Section.AFFILIATES: affiliate_votes},
+            vote_total=None,
+            vote_weight=None,
+            weights={
+                Section.CLP: conference.clp_section_weight,
+                Section.AFFILIATES: conference.affiliate_section_weight,
+            },
+            link=lambda value: reverse("delegate-list") + "?" + urlencode({"section": value}),
+        ),
+    }
+
+
+def _percent(part, whole) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def _bar_rows(keys, delegates, votes, *, vote_total, vote_weight, link, weights=None):
+    """Rows for the paired bar chart: each bar scaled to the largest of its kind so shapes compare."""
+    max_delegates = max(delegates.values(), default=0) or 1
+    max_votes = max((v or 0 for v in votes.values()), default=0) or 1
+    rows = []
+    for label, value in keys:
+        n = delegates.get(value, 0) or 0
+        v = votes.get(value, 0) or 0
+        row = {
+            "label": label,
+            "url": link(value),
+            "delegates": n,
+            "delegates_width": round(100 * n / max_delegates, 1),
+            "votes": v,
+            "votes_width": round(100 * v / max_votes, 1),
+            "vote_share": None,
+        }
+        if vote_total:
+            # Share of the whole conference card vote: the section is normalised to its weight.
+            row["vote_share"] = round(vote_weight * v / vote_total, 1)
+        if weights:
+            row["vote_share"] = weights[value]
+        rows.append(row)
+    return rows
