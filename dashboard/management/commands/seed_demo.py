@@ -1,7 +1,21 @@
+"""`manage.py seed_demo`: the demo conference, then each domain app's own demo data on top of it.
+
+It lives here, above the domain apps, because `delegates` may not import `lobbying` or `volunteers`. Each app
+that has demo data provides `<app>/demo.py` with `seed(*, conference, scale, seed) -> str` (a one-line summary);
+it must be safe to run again.
+"""
+
+import importlib
+import importlib.util
+
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from delegates.demo import seed_demo
 from delegates.models import Conference
+
+# Seeded in this order: later apps may build on earlier ones (lobbying's stances on delegates, ...).
+APP_SEEDERS = ("lobbying", "volunteers")
 
 
 class Command(BaseCommand):
@@ -24,3 +38,10 @@ class Command(BaseCommand):
                 f"{result.delegates_created} delegates added."
             )
         )
+        for app in APP_SEEDERS:
+            if importlib.util.find_spec(f"{app}.demo") is None:
+                continue
+            module = importlib.import_module(f"{app}.demo")
+            with transaction.atomic():
+                summary = module.seed(conference=result.conference, scale=scale, seed=2027)
+            self.stdout.write(self.style.SUCCESS(f"Demo data ({app}): {summary}"))
