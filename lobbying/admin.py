@@ -1,0 +1,109 @@
+"""Admin for lobbying. Evidence (stance history, status and stage changes) is read-only: services write it."""
+
+from django.contrib import admin
+
+from lobbying.models import (
+    LobbyingAssignment,
+    Motion,
+    MotionStatusChange,
+    Result,
+    StanceChange,
+    Subject,
+    Submission,
+    SubmissionStageChange,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only evidence: visible to coordinators, never added, edited or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MotionStatusChangeInline(ReadOnlyInline):
+    model = MotionStatusChange
+    fields = ("at", "from_status", "to_status", "reason", "changed_by")
+    readonly_fields = fields
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "conference", "prioritised_by_clps", "prioritised_by_affiliates")
+    list_filter = ("conference",)
+    search_fields = ("name",)
+
+
+@admin.register(Motion)
+class MotionAdmin(admin.ModelAdmin):
+    """Status moves only through the motion pages (services.transition_motion), which keep the history."""
+
+    list_display = ("title", "kind", "position", "status", "subject", "scheduled_for")
+    list_filter = ("conference", "status", "kind", "position")
+    search_fields = ("title", "text")
+    readonly_fields = ("status", "composite", "created_at", "updated_at")
+    autocomplete_fields = ("submitted_by",)
+    raw_id_fields = ("mover", "seconder")
+    inlines = [MotionStatusChangeInline]
+
+
+@admin.register(Result)
+class ResultAdmin(ReadOnlyAdmin):
+    list_display = ("motion", "method", "total_for", "total_against", "recorded_at")
+
+
+@admin.register(MotionStatusChange)
+class MotionStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ("motion", "from_status", "to_status", "at", "changed_by")
+    list_filter = ("to_status",)
+
+
+class SubmissionStageChangeInline(ReadOnlyInline):
+    model = SubmissionStageChange
+    fields = ("at", "from_stage", "to_stage", "note", "changed_by")
+    readonly_fields = fields
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("organisation", "motion", "stage", "stage_changed_at", "meeting_on")
+    list_filter = ("stage", "organisation__region")
+    search_fields = ("organisation__name", "local_contact")
+    readonly_fields = ("motion", "organisation", "stage", "stage_changed_at", "created_at")
+    inlines = [SubmissionStageChangeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StanceChange)
+class StanceChangeAdmin(ReadOnlyAdmin):
+    list_display = ("at", "delegate", "motion", "level", "source", "confidence", "recorded_by", "recorded_by_name")
+    list_filter = ("level", "source", "confidence", "motion")
+    list_select_related = ("delegate", "motion", "recorded_by")
+    search_fields = ("delegate__first_name", "delegate__last_name")
+    date_hierarchy = "at"
+
+
+@admin.register(LobbyingAssignment)
+class LobbyingAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("volunteer_name", "motion", "created_at", "expires_at", "revoked_at")
+    readonly_fields = ("created_at", "revoked_at")
+    raw_id_fields = ("delegates",)

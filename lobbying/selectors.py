@@ -1,0 +1,394 @@
+"""Reads about motions and stances: current stances, whip counts, who to talk to next.
+
+The current stance is derived, never stored: the latest StanceChange per (motion, delegate) at or before a
+moment. On PostgreSQL that is DISTINCT ON over the `stance_latest` index; elsewhere (SQLite) a NOT EXISTS
+"no later row" anti-join. Whip counts are aggregated in the database; Python only arranges the few grouped rows.
+"""
+
+import datetime as dt
+
+from django.core import signing
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from delegates.models import Delegate, Organisation, Region, Section
+from lobbying.models import (
+    ALL_LEVELS,
+    ASSIGNMENT_SALT,
+    LEVEL_LABELS,
+    UNKNOWN,
+    Level,
+    LobbyingAssignment,
+    Motion,
+    StanceChange,
+    Submission,
+)
+
+FOR_LEVELS = (Level.FOR, Level.LEANING_FOR)
+AGAINST_LEVELS = (Level.AGAINST, Level.LEANING_AGAINST)
+SWING_LEVELS = (Level.UNDECIDED, UNKNOWN)
+
+
+# Current stances ---------------------------------------------------------------------------------------------------
+
+
+def latest_stance_changes(*, motions=None, as_of=None):
+    """The StanceChange rows that are each delegate's current stance on each motion (at ``as_of``, default now)."""
+    rows = StanceChange.objects.all()
+    if motions is not None:
+        rows = rows.filter(motion__in=motions)
+    if as_of is not None:
+        rows = rows.filter(at__lte=as_of)
+    if connection.vendor == "postgresql":
+        latest = rows.order_by("motion_id", "delegate_id", "-at", "-id").distinct("motion_id", "delegate_id")
+        return StanceChange.objects.filter(pk__in=Subquery(latest.values("pk")))
+    later = rows.filter(motion=OuterRef("motion"), delegate=OuterRef("delegate")).filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
+    )
+    return rows.filter(~Exists(later))
+
+
+def _stance_subquery(*, motion, as_of=None, field="level"):
+    rows = StanceChange.objects.filter(delegate=OuterRef("pk"), motion=motion)
+    if as_of is not None:
+        rows = rows.filter(at__lte=as_of)
+    return Subquery(rows.order_by("-at", "-pk").values(field)[:1])
+
+
+def delegates_with_stance(*, motion, levels=None, as_of=None):
+    """Delegates of the motion's conference annotated with ``stance`` (a Level value, or None for unknown).
+
+    ``levels`` narrows to those stances; include "unknown" for delegates with no stance recorded. One query
+    for a whole list (a correlated subquery per row over the `stance_latest` index). Briefings pick their
+    audiences here.
+    """
+    queryset = Delegate.objects.for_conference(motion.conference_id).annotate(
+        stance=_stance_subquery(motion=motion, as_of=as_of),
+        stance_at=_stance_subquery(motion=motion, as_of=as_of, field="at"),
+    )
+    if levels is not None:
+        levels = list(levels)
+        condition = Q(stance__in=[level for level in levels if level != UNKNOWN])
+        if UNKNOWN in levels:
+            condition |= Q(stance__isnull=True)
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+# Whip counts -------------------------------------------------------------------------------------------------------
+
+
+def _section_expression(prefix=""):
+    return Case(
+        When(**{f"{prefix}organisation__kind": Organisation.Kind.CLP}, then=Value(Section.CLP.value)),
+        default=Value(Section.AFFILIATES.value),
+        output_field=CharField(),
+    )
+
+
+def _card_vote_via_stance():
+    """A stance row's delegate's card vote: the organisation's membership over its attending delegates."""
+    attending = (
+        Delegate.objects.filter(
+            conference=OuterRef("delegate__conference"),
+            organisation=OuterRef("delegate__organisation"),
+            is_attending=True,
+        )
+        .order_by()
+        .values("organisation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Cast("delegate__organisation__membership", FloatField()) / Cast(
+        Coalesce(Subquery(attending), Value(1)), FloatField()
+    )
+
+
+def _attending_totals(conference):
+    """Attending delegates and their card vote, grouped by section and region: one query."""
+    return list(
+        Delegate.objects.for_conference(conference)
+        .attending()
+        .with_card_vote()
+        .annotate(section=_section_expression(), region=F("organisation__region"))
+        .order_by()
+        .values("section", "region")
+        .annotate(n=Count("pk"), votes=Sum("card_vote"))
+    )
+
+
+def _stance_groups(conference, motions, as_of):
+    """Current stances of attending delegates grouped by motion, section, region and level: one query."""
+    return list(
+        latest_stance_changes(motions=motions, as_of=as_of)
+        .filter(delegate__conference=conference, delegate__is_attending=True)
+        .annotate(
+            section=_section_expression("delegate__"),
+            region=F("delegate__organisation__region"),
+            card_vote=_card_vote_via_stance(),
+        )
+        .order_by()
+        .values("motion_id", "section", "region", "level")
+        .annotate(n=Count("pk"), votes=Sum("card_vote"))
+    )
+
+
+def _cell(n=0, votes=0.0):
+    return {"delegates": n, "votes": votes}
+
+
+def _arrange(*, motion, conference, totals, groups):
+    """One motion's whip count from the grouped rows (a few dozen at most, whatever the size of the conference)."""
+    weights = {Section.CLP: conference.clp_section_weight, Section.AFFILIATES: conference.affiliate_section_weight}
+    sections = {s: {level: _cell() for level in ALL_LEVELS} for s in Section.values}
+    regions = {}
+    section_totals = {s: _cell() for s in Section.values}
+    region_totals = {}
+    for row in totals:
+        cell = section_totals[row["section"]]
+        cell["delegates"] += row["n"]
+        cell["votes"] += row["votes"] or 0.0
+        if row["section"] == Section.CLP and row["region"]:
+            region_totals[row["region"]] = _cell(row["n"], row["votes"] or 0.0)
+    for row in groups:
+        cell = sections[row["section"]][row["level"]]
+        cell["delegates"] += row["n"]
+        cell["votes"] += row["votes"] or 0.0
+        if row["section"] == Section.CLP and row["region"]:
+            region = regions.setdefault(row["region"], {level: _cell() for level in ALL_LEVELS})
+            region[row["level"]]["delegates"] += row["n"]
+            region[row["level"]]["votes"] += row["votes"] or 0.0
+    # Unknown: attending delegates with no stance recorded.
+    for section, cells in sections.items():
+        known = [cells[level] for level in Level.values]
+        cells[UNKNOWN] = _cell(
+            section_totals[section]["delegates"] - sum(c["delegates"] for c in known),
+            max(section_totals[section]["votes"] - sum(c["votes"] for c in known), 0.0),
+        )
+    for region, total in region_totals.items():
+        cells = regions.setdefault(region, {level: _cell() for level in ALL_LEVELS})
+        known = [cells[level] for level in Level.values]
+        cells[UNKNOWN] = _cell(
+            total["delegates"] - sum(c["delegates"] for c in known),
+            max(total["votes"] - sum(c["votes"] for c in known), 0.0),
+        )
+
+    def share(section, votes):
+        total = section_totals[section]["votes"]
+        return weights[section] * votes / total if total else 0.0
+
+    levels = []
+    for level in ALL_LEVELS:
+        by_section = {}
+        for section in Section.values:
+            cell = sections[section][level]
+            section_total = section_totals[section]["votes"]
+            by_section[section] = {
+                **cell,
+                "percent": 100 * cell["votes"] / section_total if section_total else 0.0,
+                "share": share(section, cell["votes"]),
+            }
+        levels.append(
+            {
+                "level": level,
+                "label": LEVEL_LABELS[level],
+                "delegates": sum(c["delegates"] for c in by_section.values()),
+                "share": sum(c["share"] for c in by_section.values()),
+                "by_section": by_section,
+            }
+        )
+    by_level = {row["level"]: row for row in levels}
+    for_share = sum(by_level[level]["share"] for level in FOR_LEVELS)
+    against_share = sum(by_level[level]["share"] for level in AGAINST_LEVELS)
+    swing_share = sum(by_level[level]["share"] for level in SWING_LEVELS)
+    decided = for_share + against_share
+    margin = for_share - against_share
+    region_rows = []
+    for region in Region.values:
+        if region not in regions:
+            continue
+        total = region_totals.get(region, _cell())
+        cells = regions[region]
+        region_rows.append(
+            {
+                "region": region,
+                "delegates": total["delegates"],
+                "votes": total["votes"],
+                "levels": [
+                    {
+                        "level": level,
+                        **cells[level],
+                        "percent": 100 * cells[level]["votes"] / total["votes"] if total["votes"] else 0.0,
+                    }
+                    for level in ALL_LEVELS
+                ],
+            }
+        )
+    return {
+        "motion": motion,
+        "levels": levels,
+        "section_totals": section_totals,
+        "weights": weights,
+        "regions": region_rows,
+        "for_share": for_share,
+        "against_share": against_share,
+        "swing_share": swing_share,
+        # Of the weight that has decided (leaning counted with its side), the share for: the projected result.
+        "projected_for": 100 * for_share / decided if decided else None,
+        "margin": margin,
+        "projected_outcome": "carried" if margin > 0 else ("lost" if margin < 0 else "tied"),
+        # The undecided and unknown weight could overturn the projection.
+        "could_swing": swing_share >= abs(margin),
+    }
+
+
+def whip_counts(*, conference, motions, as_of=None) -> list[dict]:
+    """Whip counts for several motions in two queries: attending totals, and current stances grouped.
+
+    Each section's card vote is normalised to its conference weight (50/50 by default) and the sections added,
+    as a card vote is counted. Shares are percentage points of the whole conference vote.
+    """
+    motions = list(motions)
+    if not motions:
+        return []
+    totals = _attending_totals(conference)
+    groups = _stance_groups(conference, motions, as_of)
+    by_motion = {}
+    for row in groups:
+        by_motion.setdefault(row["motion_id"], []).append(row)
+    return [
+        _arrange(motion=motion, conference=conference, totals=totals, groups=by_motion.get(motion.pk, []))
+        for motion in motions
+    ]
+
+
+def whip_count(*, motion, as_of=None) -> dict:
+    return whip_counts(conference=motion.conference, motions=[motion], as_of=as_of)[0]
+
+
+def whip_counts_with_change(*, conference, motions, as_of=None, since=None) -> list[dict]:
+    """Whip counts with "changed since": per level, the movement in delegates and share since ``since``.
+
+    Four queries for any number of motions: totals, stances now, stances then, delegates with a new stance.
+    """
+    motions = list(motions)
+    if not motions:
+        return []
+    now = as_of or timezone.now()
+    since = since or now - dt.timedelta(days=1)
+    totals = _attending_totals(conference)
+    groups_now = _stance_groups(conference, motions, as_of)
+    groups_then = _stance_groups(conference, motions, since)
+    changed = dict(
+        StanceChange.objects.filter(motion__in=motions, at__gt=since, at__lte=now, delegate__conference=conference)
+        .order_by()
+        .values("motion_id")
+        .annotate(n=Count("delegate_id", distinct=True))
+        .values_list("motion_id", "n")
+    )
+    counts = []
+    for motion in motions:
+        count = _arrange(
+            motion=motion,
+            conference=conference,
+            totals=totals,
+            groups=[row for row in groups_now if row["motion_id"] == motion.pk],
+        )
+        before = _arrange(
+            motion=motion,
+            conference=conference,
+            totals=totals,
+            groups=[row for row in groups_then if row["motion_id"] == motion.pk],
+        )
+        for row, old in zip(count["levels"], before["levels"], strict=True):
+            row["change"] = row["delegates"] - old["delegates"]
+            row["share_change"] = row["share"] - old["share"]
+        count["margin_change"] = count["margin"] - before["margin"]
+        count["changed_delegates"] = changed.get(motion.pk, 0)
+        count["as_of"] = as_of
+        count["since"] = since
+        counts.append(count)
+    return counts
+
+
+# Who to talk to next -----------------------------------------------------------------------------------------------
+
+
+def who_to_talk_to(*, motion, limit=30, now=None, recent=dt.timedelta(hours=12)):
+    """Attending delegates whose vote is still in play, biggest card vote first, not spoken to recently.
+
+    Undecided, leaning either way, or unknown; delegates with a conversation in the last ``recent`` go last.
+    """
+    now = now or timezone.now()
+    last_conversation = Subquery(
+        StanceChange.objects.filter(delegate=OuterRef("pk"), motion=motion, source=StanceChange.Source.CONVERSATION)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return (
+        delegates_with_stance(
+            motion=motion, levels=[Level.UNDECIDED, Level.LEANING_FOR, Level.LEANING_AGAINST, UNKNOWN]
+        )
+        .attending()
+        .with_card_vote()
+        .select_related("organisation")
+        .annotate(
+            last_conversation=last_conversation,
+            spoken_recently=Case(
+                When(last_conversation__gt=now - recent, then=Value(1)), default=Value(0), output_field=CharField()
+            ),
+        )
+        .order_by("spoken_recently", "-card_vote", "last_name", "pk")[:limit]
+    )
+
+
+# Motions, submissions, assignments ---------------------------------------------------------------------------------
+
+
+def pipeline(*, motion, region=None, stuck_limit=10):
+    """Counts per stage and the submissions stuck longest in an open stage: two queries."""
+    submissions = Submission.objects.filter(motion=motion)
+    if region:
+        submissions = submissions.filter(organisation__region=region)
+    counts = dict(submissions.order_by().values_list("stage").annotate(n=Count("pk")))
+    stuck = list(
+        submissions.filter(stage__in=("contacted", "branch_meeting", "clp_meeting", "passed"))
+        .select_related("organisation")
+        .order_by("stage_changed_at", "pk")[:stuck_limit]
+    )
+    stages = [
+        {"stage": value, "label": label, "count": counts.get(value, 0)} for value, label in Submission.Stage.choices
+    ]
+    return {"stages": stages, "total": sum(counts.values()), "stuck": stuck}
+
+
+def assignment_from_token(token: str):
+    """The live assignment a private link opens, or None when the link is tampered, expired or revoked."""
+    try:
+        data = signing.loads(token, salt=ASSIGNMENT_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("assignment"), int):
+        return None
+    return (
+        LobbyingAssignment.objects.live().select_related("motion", "conference").filter(pk=data["assignment"]).first()
+    )
+
+
+def motions_for_dashboard(conference):
+    return Motion.objects.for_conference(conference).tracked().select_related("subject").order_by("scheduled_for", "pk")
