@@ -139,7 +139,16 @@ class DelegateSerializer(ModelRulesMixin, serializers.ModelSerializer):
     card_vote = serializers.FloatField(
         read_only=True, help_text="The organisation's membership split equally among its attending delegates."
     )
-    has_sms_consent = serializers.BooleanField(read_only=True, help_text="Has live consent to campaign texts.")
+    has_sms_consent = serializers.BooleanField(
+        read_only=True,
+        help_text="A live consent record exists. Not enough to text: an opt-out wins. Use can_be_texted.",
+    )
+    is_opted_out = serializers.BooleanField(
+        read_only=True, help_text="The mobile texted STOP (or was opted out): no texts until it texts START."
+    )
+    can_be_texted = serializers.BooleanField(
+        read_only=True, help_text="A mobile, live consent and not opted out: the only test for sending campaign texts."
+    )
 
     class Meta:
         model = Delegate
@@ -159,6 +168,8 @@ class DelegateSerializer(ModelRulesMixin, serializers.ModelSerializer):
             "notes",
             "card_vote",
             "has_sms_consent",
+            "is_opted_out",
+            "can_be_texted",
             "created_at",
             "updated_at",
         ]

@@ -36,7 +36,9 @@ class DelegateFilter(django_filters.FilterSet):
     seat_type = django_filters.ChoiceFilter(choices=Delegate.SeatType.choices)
     gender = django_filters.ChoiceFilter(choices=Delegate.Gender.choices)
     is_attending = django_filters.BooleanFilter(label="Attending")
-    has_sms_consent = django_filters.BooleanFilter(method="filter_consent", label="Consented to texts")
+    can_be_texted = django_filters.BooleanFilter(method="filter_can_be_texted", label="Can be texted")
+    # Older links and API clients say has_sms_consent: it answers the same question, never "consent but opted out".
+    has_sms_consent = django_filters.BooleanFilter(method="filter_can_be_texted", label="Can be texted")
 
     class Meta:
         model = Delegate
@@ -48,6 +50,6 @@ class DelegateFilter(django_filters.FilterSet):
     def filter_section(self, queryset, name, value):
         return queryset.in_section(value)
 
-    def filter_consent(self, queryset, name, value):
-        # Needs the has_sms_consent annotation (DelegateQuerySet.with_sms_consent / for_list).
-        return queryset.filter(has_sms_consent=value)
+    def filter_can_be_texted(self, queryset, name, value):
+        # Needs the can_be_texted annotation (DelegateQuerySet.with_can_be_texted / for_list).
+        return queryset.filter(can_be_texted=value)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delegates import rules
+from messaging.models import OptOut
 from messaging.phones import normalise_mobile
 
 
@@ -269,9 +270,40 @@ class DelegateQuerySet(models.QuerySet):
         return _excluding(self.filter(conference=conference, mobile=mobile), excluding)
 
     def with_sms_consent(self):
+        """Annotate ``has_sms_consent``: a live consent record exists. Not enough to text: see with_can_be_texted."""
         return self.annotate(
             has_sms_consent=Exists(SmsConsent.objects.filter(delegate=OuterRef("pk"), withdrawn_at__isnull=True))
         )
+
+    def with_can_be_texted(self):
+        """Annotate the one definition of "can be texted", and the two facts it is made of.
+
+        ``has_sms_consent`` (a live consent record), ``is_opted_out`` (the mobile is on messaging's opt-out
+        list: a STOP beats any consent on record until the person texts START) and ``can_be_texted`` (a mobile,
+        live consent and not opted out). Two correlated subqueries, so the query count does not grow with
+        the rows. Every badge, count, filter, export and audience of campaign texts reads ``can_be_texted``.
+        """
+        opted_out = Exists(OptOut.objects.filter(number=OuterRef("mobile"), opted_out=True))
+        return (
+            self.with_sms_consent()
+            .annotate(is_opted_out=models.Case(models.When(mobile="", then=Value(False)), default=opted_out))
+            .annotate(
+                can_be_texted=models.ExpressionWrapper(
+                    Q(has_sms_consent=True) & Q(is_opted_out=False) & ~Q(mobile=""),
+                    output_field=models.BooleanField(),
+                )
+            )
+        )
+
+    def textable(self):
+        """Delegates campaign texts may go to: a mobile, live consent (PECR) and not opted out.
+
+        The audience of any briefing or whip text; ``not_textable()`` is its complement.
+        """
+        return self.with_can_be_texted().filter(can_be_texted=True)
+
+    def not_textable(self):
+        return self.with_can_be_texted().filter(can_be_texted=False)
 
     def with_card_vote(self):
         """Annotate ``card_vote``: the organisation's membership split equally among its attending delegates.
@@ -300,7 +332,7 @@ class DelegateQuerySet(models.QuerySet):
         )
 
     def for_list(self):
-        return self.select_related("organisation", "conference").with_sms_consent().with_card_vote()
+        return self.select_related("organisation", "conference").with_can_be_texted().with_card_vote()
 
 
 class Delegate(models.Model):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.urls import reverse
 
-from delegates.models import Delegate, Organisation, Region, Section, SmsConsent
+from delegates.models import Delegate, Organisation, Region, Section
 
 
 def conference_overview(*, conference) -> dict:
@@ -24,7 +24,8 @@ def conference_overview(*, conference) -> dict:
         clp_attending=Count("pk", filter=Q(is_attending=True, organisation__kind=Organisation.Kind.CLP)),
         affiliates_attending=Count("pk", filter=Q(is_attending=True) & ~Q(organisation__kind=Organisation.Kind.CLP)),
     )
-    consented = SmsConsent.objects.filter(delegate__conference=conference, withdrawn_at__isnull=True).count()
+    # "Can be texted" (consent and not opted out), the same definition as every badge and filter.
+    consented = delegates_qs.textable().count()
     # An organisation casts its whole card vote if at least one of its delegates attends.
     represented = Organisation.objects.filter(
         Exists(Delegate.objects.filter(conference=conference, organisation=OuterRef("pk"), is_attending=True))

@@ -18,7 +18,6 @@ from delegates.filters import DelegateFilter, OrganisationFilter
 from delegates.forms import DUPLICATE_MOBILE, DelegateForm, OrganisationForm
 from delegates.models import Conference, Delegate, Organisation
 from delegates.services import record_sms_consent, withdraw_sms_consent
-from messaging.services import is_opted_out
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -63,7 +62,8 @@ FILTER_LABELS = {
     "seat_type": "Seat",
     "gender": "Gender",
     "is_attending": "Attending",
-    "has_sms_consent": "Consent to texts",
+    "can_be_texted": "Can be texted",
+    "has_sms_consent": "Can be texted",
 }
 
 
@@ -196,6 +196,7 @@ class DelegateListView(CoordinatorRequiredMixin, DelegateFilterMixin, FriendlyPa
         "seat_type",
         "gender",
         "is_attending",
+        "can_be_texted",
         "has_sms_consent",
     ]
 
@@ -261,7 +262,8 @@ class DelegateExportView(CoordinatorRequiredMixin, DelegateFilterMixin, View):
                         d.mobile,
                         _safe_cell(d.email),
                         f"{d.card_vote:.2f}".rstrip("0").rstrip("."),
-                        "yes" if d.has_sms_consent else "no",
+                        # The one definition of "can be texted": an opted-out delegate never reads "yes".
+                        "opted out" if d.is_opted_out else ("yes" if d.can_be_texted else "no"),
                     ]
                 )
 
@@ -286,8 +288,6 @@ class DelegateDetailView(CoordinatorRequiredMixin, CurrentConferenceMixin, Detai
         context.update(
             consents=consents,
             current_consent=next((c for c in consents if c.withdrawn_at is None), None),
-            # Texting STOP beats any consent on record (until START), so say so where consent is shown.
-            opted_out=bool(self.object.mobile) and is_opted_out(self.object.mobile),
         )
         return context
 
