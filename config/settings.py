@@ -242,3 +242,27 @@ LOGGING = {
         "twilio": {"level": "WARNING"},
     },
 }
+
+# --- Volunteers (shifts, waitlist, reminders) -----------------------------------------------------
+from volunteers.reminders import parse_ladder  # noqa: E402  (pure Python, no Django models)
+
+# Reminder ladder: HH:MM = that time the evening before; Nm = N minutes before the start.
+VOLUNTEER_REMINDERS = env_str("VOLUNTEER_REMINDERS", "18:00,60m")
+VOLUNTEER_REMINDER_LADDER = parse_ladder(VOLUNTEER_REMINDERS)
+VOLUNTEER_OFFER_MINUTES = env_int("VOLUNTEER_OFFER_MINUTES", 20, minimum=1)
+VOLUNTEER_CANCEL_CUTOFF_MINUTES = env_int("VOLUNTEER_CANCEL_CUTOFF_MINUTES", 30, minimum=0)
+VOLUNTEER_COVER_QUIET_HOURS = env_int("VOLUNTEER_COVER_QUIET_HOURS", 4, minimum=0)
+VOLUNTEER_LINK_MAX_AGE_DAYS = env_int("VOLUNTEER_LINK_MAX_AGE_DAYS", 120, minimum=1)
+# Public sign-up form, counted in the shared cache (Redis when configured): per IP and per mobile number.
+VOLUNTEER_SIGNUP_RATE_PER_IP = env_str("VOLUNTEER_SIGNUP_RATE_PER_IP", "30/h")
+VOLUNTEER_SIGNUP_RATE_PER_NUMBER = env_str("VOLUNTEER_SIGNUP_RATE_PER_NUMBER", "6/h")
+CELERY_BEAT_SCHEDULE["volunteers-expire-offers"] = {
+    "task": "volunteers.tasks.expire_offers",
+    "schedule": 60.0,
+    "options": {"queue": "default"},
+}
+CELERY_BEAT_SCHEDULE["volunteers-send-reminders"] = {
+    "task": "volunteers.tasks.send_due_reminders",
+    "schedule": 60.0,
+    "options": {"queue": "default"},
+}

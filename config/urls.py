@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("sms/", include("messaging.urls")),
     path("messages/", include("messaging.urls_inbox")),
+    path("shifts/", include("volunteers.urls")),
     path("", include("dashboard.urls")),
     path("", include("delegates.urls")),
 ]

@@ -157,8 +157,8 @@ def test_inbox_query_count_does_not_grow_with_the_replies(
         reply(sent.to, in_reply_to=sent, n=n, handled=n % 3 == 0, handled_by=coordinator if n % 3 == 0 else None)
 
     # session, user, coordinators group, page count, page of replies with their texts and handlers,
-    # unhandled count, the delegates behind the page's numbers (contact resolver).
-    with django_assert_max_num_queries(7):
+    # unhandled count, the delegates and the volunteers behind the page's numbers (one per contact resolver).
+    with django_assert_max_num_queries(8):
         response = coordinator_client.get(reverse("inbox:list"), {"show": "all"})
 
     assert response.status_code == 200
@@ -210,8 +210,8 @@ def test_history_query_count_does_not_grow_with_the_history(coordinator_client, 
         services.opt_in(NUMBER, source=OptOutEvent.Source.SMS_KEYWORD, keyword="START")
 
     # session, user, coordinators group, the reply's number, texts, texts count, replies with their
-    # texts and handlers, opt-out events, opt-out state, the delegate behind the number.
-    with django_assert_max_num_queries(10):
+    # texts and handlers, opt-out events, opt-out state, the delegate and the volunteer behind the number.
+    with django_assert_max_num_queries(11):
         response = coordinator_client.get(reverse("inbox:number-history", args=["in", answer.pk]))
 
     assert response.status_code == 200

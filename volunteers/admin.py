@@ -1,0 +1,95 @@
+"""Admin for shifts and volunteers. Sign-up statuses and their history are read-only here: they change only
+through volunteers.services (which keeps the waitlist, the capacity and the history right)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from messaging.phones import masked, normalise_mobile
+from volunteers import services
+from volunteers.models import Location, Shift, Signup, SignupChange, Volunteer
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "conference", "directions"]
+    list_filter = ["conference"]
+    search_fields = ["name"]
+
+
+class SignupInline(ReadOnlyMixin, admin.TabularInline):
+    model = Signup
+    fields = ["volunteer", "status", "queued_at", "offer_expires_at", "reconfirmed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "role", "location", "starts_at", "ends_at", "capacity", "minimum", "cancelled"]
+    list_filter = ["conference", "role", "location", "cancelled"]
+    date_hierarchy = "starts_at"
+    # Cancelling texts volunteers and cancels their sign-ups: use the action (a service), not the checkbox.
+    readonly_fields = ["cancelled", "created_at", "updated_at"]
+    autocomplete_fields = ["lead"]
+    inlines = [SignupInline]
+    actions = ["cancel_shifts"]
+
+    @admin.action(description="Cancel the selected shifts (texts their volunteers)")
+    def cancel_shifts(self, request, queryset):
+        for shift in queryset:
+            services.cancel_shift(shift=shift, by=request.user)
+        self.message_user(request, f"Cancelled {queryset.count()} shifts.", messages.SUCCESS)
+
+
+@admin.register(Volunteer)
+class VolunteerAdmin(admin.ModelAdmin):
+    list_display = ["name", "masked_mobile", "consent_given_at", "created_at"]
+    search_fields = ["name", "email"]
+    readonly_fields = ["consent_given_at", "consent_wording", "consent_source", "last_asked_to_cover_at", "created_at"]
+
+    @admin.display(description="Mobile")
+    def masked_mobile(self, obj):
+        return masked(obj.mobile)
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            number = normalise_mobile(search_term)
+        except ValidationError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(mobile=number), False
+
+
+class SignupChangeInline(ReadOnlyMixin, admin.TabularInline):
+    model = SignupChange
+    fields = ["at", "from_status", "to_status", "reason", "source", "by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Signup)
+class SignupAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "shift", "volunteer", "status", "queued_at", "offer_expires_at"]
+    list_filter = ["status", "shift__conference", "shift__role"]
+    search_fields = ["volunteer__name"]
+    list_select_related = ["shift__location", "shift__conference", "volunteer"]
+    inlines = [SignupChangeInline]
+
+
+@admin.register(SignupChange)
+class SignupChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "signup", "from_status", "to_status", "source", "reason"]
+    list_filter = ["to_status", "source"]
+    list_select_related = ["signup"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

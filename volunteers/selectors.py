@@ -1,0 +1,86 @@
+"""Reads for the volunteer pages, the rota and the API. Each answers in a fixed number of queries."""
+
+import datetime as dt
+import itertools
+import zoneinfo
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from messaging.phones import masked
+from messaging.registry import Contact
+from volunteers.models import Shift, Signup, Volunteer
+
+
+def public_shifts(conference, *, now=None):
+    """Upcoming, uncancelled shifts with places taken and waiting (one query). No names: counts only."""
+    return (
+        Shift.objects.filter(conference=conference)
+        .upcoming(now)
+        .select_related("location", "conference")
+        .with_counts()
+        .order_by("starts_at", "role", "location__name", "pk")
+    )
+
+
+def group_by_day(shifts, tz_name: str):
+    """[(date, [shifts])] in the conference's zone, for pages listing shifts day by day."""
+    tz = zoneinfo.ZoneInfo(tz_name)
+    return [
+        (day, list(items))
+        for day, items in itertools.groupby(shifts, key=lambda s: timezone.localtime(s.starts_at, tz).date())
+    ]
+
+
+def day_bounds(conference, day: dt.date):
+    tz = zoneinfo.ZoneInfo(conference.timezone)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def shift_days(conference) -> list[dt.date]:
+    """The days that have shifts, in the conference's zone (one query)."""
+    tz = zoneinfo.ZoneInfo(conference.timezone)
+    starts = Shift.objects.filter(conference=conference).values_list("starts_at", flat=True)
+    return sorted({timezone.localtime(s, tz).date() for s in starts})
+
+
+def rota(conference, day: dt.date):
+    """A day's shifts with counts and their sign-ups and volunteers (three queries: shifts, sign-ups, leads in 1)."""
+    start, end = day_bounds(conference, day)
+    live = (
+        Signup.objects.exclude(status=Signup.Status.CANCELLED)
+        .select_related("volunteer")
+        .order_by("status", "queued_at", "pk")
+    )
+    return (
+        Shift.objects.filter(conference=conference, starts_at__gte=start, starts_at__lt=end)
+        .select_related("location", "conference", "lead")
+        .with_counts()
+        .prefetch_related(Prefetch("signups", queryset=live, to_attr="live_signups"))
+        .order_by("starts_at", "role", "location__name", "pk")
+    )
+
+
+def volunteer_signups(volunteer):
+    """A volunteer's own sign-ups, soonest first, for their private page and calendar feed."""
+    return (
+        Signup.objects.filter(volunteer=volunteer)
+        .select_related("shift__location", "shift__conference")
+        .order_by("shift__starts_at", "pk")
+    )
+
+
+def volunteers_by_number(numbers: set[str]) -> dict[str, Contact]:
+    """For the replies inbox: name the volunteer behind a number (one query)."""
+    found = {}
+    for volunteer in Volunteer.objects.filter(mobile__in=numbers).only("pk", "name", "mobile"):
+        found[volunteer.mobile] = Contact(
+            label=f"{volunteer.name} (volunteer)", url=reverse("volunteers:volunteer-detail", args=[volunteer.pk])
+        )
+    return found
+
+
+def masked_mobile(volunteer) -> str:
+    return masked(volunteer.mobile)
