@@ -1,4 +1,9 @@
-"""/healthz: 200 when the database and the Celery broker answer, 503 otherwise (for load balancers)."""
+"""/healthz: 200 when the database and the Celery broker answer, 503 otherwise (for load balancers).
+
+The body also says what needs a person even while the probe passes: texts stuck in the outbox
+(queued for minutes: no worker is taking them). That stays a 200, so a load balancer does not pull
+a healthy web server out of service because the workers are missing.
+"""
 
 import logging
 
@@ -33,10 +38,20 @@ def broker_ok(url: str | None = None) -> bool:
         return False
 
 
+def outbox_report() -> tuple[dict, str]:
+    from messaging.selectors import stuck_outbox
+
+    stuck = stuck_outbox()
+    return {"stuck": stuck.count, "oldest_stuck_seconds": stuck.oldest_seconds}, stuck.describe() if stuck else ""
+
+
 @never_cache
 @require_GET
 def healthz(request):
     checks = {"database": database_ok(), "broker": broker_ok()}
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable", **{k: "ok" if v else "down" for k, v in checks.items()}}
+    if checks["database"]:
+        body["outbox"], warning = outbox_report()
+        body["warnings"] = [warning] if warning else []
     return JsonResponse(body, status=200 if healthy else 503)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
 
@@ -116,8 +117,10 @@ if not REDIS_URL:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # kombu's default is ./control, in the working directory (a git checkout): keep it under var/.
+        "control_folder": str(_broker_dir / "control"),
     }
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -132,6 +135,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task cut off by a lost broker connection is safe to cancel: the outbox sweeper recovers its row.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ROUTES = {"messaging.tasks.*": {"queue": "sms"}}
+# Every queue the app routes to, declared: `celery -A config worker` with no -Q consumes all of them.
+# Scaling out, a dedicated worker can still take one queue: `celery -A config worker -Q sms`.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("sms"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # On the default queue, so that a backlog of texts on `sms` cannot hold up the sweeper that rescues them.

@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from config.permissions import CoordinatorRequiredMixin
 from delegates.models import Conference
 from delegates.selectors import conference_overview
+from messaging.selectors import stuck_outbox
 
 
 class DashboardView(CoordinatorRequiredMixin, TemplateView):
@@ -18,6 +19,9 @@ class DashboardView(CoordinatorRequiredMixin, TemplateView):
         context["conference"] = conference
         # Warnings for the top of the page, from any app: dicts with "level" ("warning" or "error"), "text", "url".
         context["alerts"] = []
+        stuck = stuck_outbox()
+        if stuck:
+            context["alerts"].append({"level": "error", "text": stuck.describe(), "url": ""})
         if conference is None:
             return context
         context.update(conference_overview(conference=conference))

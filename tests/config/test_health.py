@@ -7,7 +7,13 @@ import pytest
 def test_healthz_is_200_when_database_and_broker_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "outbox": {"stuck": 0, "oldest_stuck_seconds": 0},
+        "warnings": [],
+    }
 
 
 @pytest.mark.django_db

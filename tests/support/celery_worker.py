@@ -55,7 +55,10 @@ def worker_environment(
 
 
 class CeleryWorker:
-    """One worker on the sms and default queues (``--concurrency 1`` unless told), logging to a file."""
+    """One worker on the sms and default queues (``--concurrency 1`` unless told), logging to a file.
+
+    ``queues=None`` starts it as the README and Procfile do, with no ``-Q``: it must find every queue itself.
+    """
 
     def __init__(
         self,
@@ -63,11 +66,13 @@ class CeleryWorker:
         env: dict[str, str],
         *,
         log_dir: Path,
-        queues: str = "sms,default",
+        queues: str | None = "sms,default",
         concurrency: int = 1,
         lifetime: float = 600,
+        cwd: Path = BASE_DIR,
     ):
         self.name = name
+        self.cwd = cwd
         self.lifetime = lifetime  # SIGKILLed after this long even if nobody cleans up
         self.env = env
         self.queues = queues
@@ -76,14 +81,15 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "CeleryWorker":
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queues]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+        command += ["-Q", self.queues] if self.queues else []
         command += ["--concurrency", str(self.concurrency), "-n", f"{self.name}@%h", "--loglevel", "info"]
         # Gossip, mingle and heartbeats only slow start-up and add broker chatter a drill doesn't need.
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 bounded(command, self.lifetime),
-                cwd=BASE_DIR,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -39,6 +39,7 @@ class RedisServer:
 
     def start(self, *, timeout: float = 10.0) -> "RedisServer":
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.workdir.mkdir(parents=True, exist_ok=True)
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         command += ["--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")]
         self.process = subprocess.Popen(
