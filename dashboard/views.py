@@ -4,7 +4,7 @@ from django.views.generic import TemplateView
 
 from config.permissions import CoordinatorRequiredMixin
 from delegates.models import Conference
-from delegates.selectors import conference_overview
+from delegates.selectors import conference_overview, over_entitlement_alert
 from messaging.selectors import stuck_outbox
 
 
@@ -25,4 +25,6 @@ class DashboardView(CoordinatorRequiredMixin, TemplateView):
         if conference is None:
             return context
         context.update(conference_overview(conference=conference))
+        if alert := over_entitlement_alert(conference=conference):
+            context["alerts"].append(alert)
         return context

@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 
-from delegates.models import Delegate, Organisation, Region, Section
+from delegates.models import Conference, Delegate, Organisation, Region, Section
 
 
 class OrganisationFilter(django_filters.FilterSet):
@@ -11,10 +11,20 @@ class OrganisationFilter(django_filters.FilterSet):
     section = django_filters.ChoiceFilter(choices=Section.choices, method="filter_section", label="Section")
     kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
     region = django_filters.ChoiceFilter(choices=Region.choices)
+    over_entitlement = django_filters.BooleanFilter(method="filter_over_entitlement", label="Over entitlement")
 
     class Meta:
         model = Organisation
-        fields = ["q", "section", "kind", "region"]
+        fields = ["q", "section", "kind", "region", "over_entitlement"]
+
+    def filter_over_entitlement(self, queryset, name, value):
+        # The list page annotates for its conference; the API's plain queryset gets the current one.
+        if "over_entitlement" not in queryset.query.annotations:
+            conference = Conference.current()
+            if conference is None:
+                return queryset.none() if value else queryset
+            queryset = queryset.with_delegate_places(conference)
+        return queryset.filter(over_entitlement=value)
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value)

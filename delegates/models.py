@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Lower
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -78,6 +78,14 @@ class Conference(models.Model):
             organisation.membership, first_band=self.delegate_first_band, band=self.delegate_band, cap=self.delegate_cap
         )
 
+    def delegate_places(self, organisation: "Organisation") -> int:
+        """All the places a CLP may fill: base entitlement plus the additional woman and youth places it earns.
+
+        ``OrganisationQuerySet.with_delegate_places`` computes the same number in SQL (tests hold them equal).
+        """
+        extra_woman, extra_youth = self.extra_places(organisation)
+        return self.delegate_entitlement(organisation) + int(extra_woman) + int(extra_youth)
+
     def extra_places(self, organisation: "Organisation") -> tuple[bool, bool]:
         if organisation.kind != Organisation.Kind.CLP:
             return False, False
@@ -150,6 +158,54 @@ class OrganisationQuerySet(models.QuerySet):
         return self.annotate(
             delegate_count=Count("delegates", filter=Q(delegates__conference=conference), distinct=True)
         )
+
+    def with_delegate_places(self, conference):
+        """Annotate ``delegate_count``, ``delegate_places`` and ``over_entitlement`` for one conference.
+
+        ``delegate_places`` mirrors ``Conference.delegate_places`` (base places by membership band, capped, plus
+        the additional woman and youth places); affiliates follow their own rules, so they are never over.
+        ``over_entitlement``: more delegates registered than places (substitutes, a double import), which
+        would silently dilute each delegate's card vote. The delegate count is a correlated subquery, so
+        this adds no query and stays flat however many rows.
+        """
+        registered = (
+            Delegate.objects.filter(conference=conference, organisation=OuterRef("pk"))
+            .order_by()
+            .values("organisation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        # ceil((members - first_band) / band) in integer arithmetic, so PostgreSQL and SQLite agree.
+        further_bands = (
+            Greatest(F("membership") - conference.delegate_first_band, Value(0)) + (conference.delegate_band - 1)
+        ) / conference.delegate_band
+        base = models.Case(
+            models.When(membership__lte=0, then=Value(0)),
+            default=Least(Value(conference.delegate_cap), Value(1) + further_bands),
+        )
+        extras = models.Case(
+            models.When(women_members__gte=conference.extra_woman_min_women, then=Value(1)), default=Value(0)
+        ) + models.Case(
+            models.When(young_members__gte=conference.extra_youth_min_young, then=Value(1)), default=Value(0)
+        )
+        places = models.Case(
+            models.When(kind=Organisation.Kind.CLP, then=base + extras),
+            default=Value(0),
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(
+            delegate_count=Coalesce(Subquery(registered, output_field=models.IntegerField()), Value(0)),
+            delegate_places=places,
+        ).annotate(
+            over_entitlement=models.ExpressionWrapper(
+                Q(kind=Organisation.Kind.CLP, delegate_count__gt=F("delegate_places")),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def over_entitlement(self, conference):
+        """CLPs with more delegates registered at ``conference`` than their places."""
+        return self.with_delegate_places(conference).filter(over_entitlement=True)
 
 
 class Organisation(models.Model):

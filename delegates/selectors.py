@@ -98,3 +98,16 @@ def _bar_rows(keys, delegates, votes, *, vote_total, vote_weight, link, weights=
             row["vote_share"] = weights[value]
         rows.append(row)
     return rows
+
+
+def over_entitlement_alert(*, conference) -> dict | None:
+    """A dashboard warning when delegations have more delegates than places (one COUNT query), else None."""
+    count = Organisation.objects.over_entitlement(conference).count()
+    if not count:
+        return None
+    return {
+        "level": "warning",
+        "text": f"{count} delegation{'s' if count != 1 else ''} over entitlement: check for substitutes or a "
+        "double import before trusting card votes",
+        "url": reverse("organisation-list") + "?" + urlencode({"over_entitlement": "true"}),
+    }

@@ -117,7 +117,7 @@ class OrganisationListView(CoordinatorRequiredMixin, CurrentConferenceMixin, Fri
         queryset = Organisation.objects.all()
         if self.conference:
             # Counting delegates groups the query, and Django then drops Meta.ordering: restate it.
-            queryset = queryset.with_delegate_count(self.conference).order_by("name", "pk")
+            queryset = queryset.with_delegate_places(self.conference).order_by("name", "pk")
         self.filterset = OrganisationFilter(self.request.GET, queryset=queryset)
         _tidy_filter_form(self.filterset.form)
         return self.filterset.qs
@@ -128,7 +128,7 @@ class OrganisationListView(CoordinatorRequiredMixin, CurrentConferenceMixin, Fri
             organisation.entitlement = self.conference.delegate_entitlement(organisation) if self.conference else None
         context.update(
             filterset=self.filterset,
-            chips=_active_filters(self.filterset, ["q", "section", "kind", "region"]),
+            chips=_active_filters(self.filterset, ["q", "section", "kind", "region", "over_entitlement"]),
             query=_query_without_page(self.request.GET),
         )
         return context
@@ -145,12 +145,17 @@ class OrganisationDetailView(CoordinatorRequiredMixin, CurrentConferenceMixin, D
         if conference:
             delegates = list(Delegate.objects.for_conference(conference).filter(organisation=organisation).for_list())
             extra_woman, extra_youth = conference.extra_places(organisation)
+            places = conference.delegate_places(organisation)
             context.update(
                 delegates=delegates,
                 entitlement=conference.delegate_entitlement(organisation),
+                places=places,
                 extra_woman=extra_woman,
                 extra_youth=extra_youth,
                 attending=sum(1 for d in delegates if d.is_attending),
+                # Same rule as OrganisationQuerySet.with_delegate_places, for the one row on this page.
+                over_entitlement=organisation.kind == Organisation.Kind.CLP and len(delegates) > places,
+                over_by=len(delegates) - places,
             )
         return context
 
@@ -285,7 +290,15 @@ class DelegateDetailView(CoordinatorRequiredMixin, CurrentConferenceMixin, Detai
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         consents = list(self.object.sms_consents.select_related("recorded_by").order_by("-given_at"))
+        delegate = self.object
+        places = delegate.conference.delegate_places(delegate.organisation)
+        delegation = Delegate.objects.filter(conference=delegate.conference, organisation=delegate.organisation)
         context.update(
+            # The card vote tile warns when the delegation is over its places (its share is diluted).
+            delegation_over_entitlement=(
+                delegate.organisation.kind == Organisation.Kind.CLP and delegation.count() > places
+            ),
+            delegate_places=places,
             consents=consents,
             current_consent=next((c for c in consents if c.withdrawn_at is None), None),
         )

@@ -356,8 +356,9 @@ def test_query_count_does_not_grow_from_10_to_1000_delegates(coordinator_client,
 def test_dashboard_query_count(coordinator_client, conference, django_assert_max_num_queries):
     _build_conference(conference, 1000)
     # session, user, coordinators group, current conference, organisations by section, delegate totals,
-    # live consents, card vote by section, attending delegates by region, card vote by region, stuck outbox
-    with django_assert_max_num_queries(11):
+    # live consents, card vote by section, attending delegates by region, card vote by region, stuck outbox,
+    # delegations over entitlement
+    with django_assert_max_num_queries(12):
         coordinator_client.get(reverse("dashboard"))
 
 
