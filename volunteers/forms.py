@@ -79,6 +79,19 @@ class ShiftForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.filter(conference=conference)
 
+    def clean(self):
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", "A shift must end after it starts.")
+        capacity, minimum = data.get("capacity"), data.get("minimum")
+        if capacity is not None and minimum is not None and minimum > capacity:
+            self.add_error("minimum", "The minimum cannot be more than the capacity.")
+        return data
+
+    def validate_constraints(self):
+        """The checks above say it in words; the database constraints stay as the backstop."""
+
 
 class CopyDayForm(forms.Form):
     to_day = forms.DateField(label="Copy this day's shifts to", widget=forms.DateInput(attrs={"type": "date"}))
