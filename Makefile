@@ -7,24 +7,33 @@ PORT ?= 8000
 .PHONY: run test install lint format bench clean
 
 $(BIN)/python:
+	@echo "==> Creating a Python virtual environment in $(VENV) (first run only)"
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+	@echo "==> Installing Python packages into $(VENV): about a minute the first time, quiet while it works"
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet -r requirements-dev.txt
+	@echo "==> Packages installed"
+	@touch $@
 
 install: $(VENV)/.installed
 
-# Web + Celery worker + beat in one foreground process; Ctrl-C stops all three.
+# Web + Celery worker + beat in one foreground process (config/run.py, honcho); Ctrl-C stops all three, status 0.
+# On a terminal the runner is its own foreground job (bash -m), so Ctrl-C reaches it and not make, which would
+# otherwise report "Interrupt" and exit 130 however cleanly the processes stopped.
+RUNNER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m config.run Procfile
 run: export DJANGO_DEBUG ?= true
 run: export PORT := $(PORT)
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
-	$(BIN)/python manage.py ensure_demo_coordinator
+	@echo "==> Migrating the database"
+	@$(BIN)/python manage.py migrate --noinput
+	@echo "==> Loading the demo conference (first run only: about 20 s)"
+	@$(BIN)/python manage.py seed_demo --if-empty
+	@$(BIN)/python manage.py ensure_demo_coordinator
+	@echo "==> Starting web, Celery worker and beat. Ctrl-C stops all three."
 	@echo "Cardvote: open http://127.0.0.1:$(PORT)/ and log in as coordinator / cardvote-demo (API docs: /api/docs/)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
+	@if [ -t 0 ]; then exec bash -mc '$(RUNNER)'; else exec $(RUNNER); fi
 
 lint: install
 	$(BIN)/ruff check .
