@@ -117,6 +117,9 @@ class InboundMessage(models.Model):
         OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
     keyword = models.CharField(max_length=16, blank=True, help_text="STOP, START or HELP when it was one.")
+    looks_like_opt_out = models.BooleanField(
+        default=False, help_text="Asks to stop in plain words inside a longer text: a coordinator decides."
+    )
     handled = models.BooleanField(default=False)
     handled_at = models.DateTimeField(null=True, blank=True)
     handled_by = models.ForeignKey(
@@ -129,6 +132,10 @@ class InboundMessage(models.Model):
             models.Index(fields=["from_number", "-received_at"], name="inbound_from_recent"),
             # The coordinators' inbox: unhandled replies first.
             models.Index(fields=["handled", "-received_at"], name="inbound_handled_recent"),
+            # The inbox puts likely opt-out requests at the top of the waiting replies.
+            models.Index(
+                fields=["handled", "-looks_like_opt_out", "-received_at"], name="inbound_handled_optout_recent"
+            ),
         ]
         constraints = [
             # Twilio retries a webhook it thinks failed: one row per SID.
@@ -167,6 +174,7 @@ class OptOutEvent(models.Model):
         SMS_KEYWORD = "sms_keyword", "Texted a keyword"
         TWILIO_21610 = "twilio_21610", "Twilio reported the number unsubscribed (21610)"
         COORDINATOR = "coordinator", "A coordinator"
+        INBOX = "inbox", "A coordinator, from a reply asking to stop"
 
     opt_out = models.ForeignKey(OptOut, on_delete=models.CASCADE, related_name="events")
     number = models.CharField(max_length=32, db_index=True)

@@ -339,6 +339,8 @@ def receive_inbound(
         keyword = keywords.parse_keyword(body)
         if not keyword and (provider_keyword or "").upper() in (keywords.STOP, keywords.START, keywords.HELP):
             keyword = provider_keyword.upper()
+        # A plain-words request to stop inside a longer text: kept unhandled, at the top of the inbox.
+        looks_like_opt_out = not keyword and keywords.looks_like_opt_out(body)
         in_reply_to = (
             OutboundMessage.objects.filter(to=number).exclude(purpose=KEYWORD_REPLY_PURPOSE).order_by("-id").first()
         )
@@ -353,6 +355,7 @@ def receive_inbound(
                     purpose=in_reply_to.purpose if in_reply_to else "",
                     in_reply_to=in_reply_to,
                     keyword=keyword,
+                    looks_like_opt_out=looks_like_opt_out,
                     handled=bool(keyword),
                     handled_at=now if keyword else None,
                 )
@@ -367,7 +370,7 @@ def receive_inbound(
             try:
                 with transaction.atomic():
                     done = handler(inbound)
-                    if done:
+                    if done and not looks_like_opt_out:
                         InboundMessage.objects.filter(pk=inbound.pk).update(handled=True, handled_at=timezone.now())
                         inbound.handled, inbound.handled_at = True, timezone.now()
             except Exception as exc:  # a domain bug must not lose the reply: it stays unhandled in the inbox
@@ -375,6 +378,21 @@ def receive_inbound(
                     "inbound %s: reply handler for %s failed (%s)", inbound.pk, inbound.purpose, type(exc).__name__
                 )
     return inbound
+
+
+def opt_out_from_reply(inbound: InboundMessage, *, by) -> bool:
+    """A coordinator honours a reply that asked to stop in plain words: one tap in the inbox.
+
+    Opts the number out (an OptOutEvent with source "inbox"), confirms once by text as a STOP would, and
+    marks the reply handled by ``by``. Returns True if the number was not opted out before.
+    """
+    with transaction.atomic():
+        changed = opt_out(inbound.from_number, source=OptOutEvent.Source.INBOX, keyword=f"reply {inbound.pk}")
+        if changed:
+            _reply(inbound.from_number, stop_confirmation_text(), f"optout-confirmation:{inbound.pk}")
+        if not inbound.handled:
+            mark_inbound_handled(inbound, by=by)
+    return changed
 
 
 def mark_inbound_handled(inbound: InboundMessage, *, by, handled: bool = True) -> InboundMessage:

@@ -13,6 +13,7 @@ app_name = "inbox"
 urlpatterns = [
     path("", views.InboxView.as_view(), name="list"),
     path("replies/<int:pk>/handled/", views.MarkHandledView.as_view(), name="handled"),
+    path("replies/<int:pk>/opt-out/", views.ReplyOptOutView.as_view(), name="reply-opt-out"),
     path("number/", views.NumberLookupView.as_view(), name="number-lookup"),
     re_path(r"^number/(?P<kind>in|out)/(?P<pk>[0-9]+)/$", views.NumberHistoryView.as_view(), name="number-history"),
     re_path(

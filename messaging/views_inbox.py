@@ -7,6 +7,7 @@ or a POSTed lookup form) and lists show it masked until a coordinator opens the 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,21 +43,31 @@ class InboxView(CoordinatorRequiredMixin, ListView):
         return self.request.GET.get("show") == "all"
 
     def get_queryset(self):
-        replies = InboundMessage.objects.select_related("in_reply_to", "handled_by").order_by("-received_at", "-id")
-        return replies if self.show_all() else replies.filter(handled=False)
+        replies = InboundMessage.objects.select_related("in_reply_to", "handled_by")
+        if self.show_all():
+            return replies.order_by("-received_at", "-id")
+        # Waiting replies that look like an opt-out request come first: the law says honour them at once.
+        return replies.filter(handled=False).order_by("-looks_like_opt_out", "-received_at", "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
             show_all=self.show_all(),
             query="show=all" if self.show_all() else "",
-            unhandled_count=InboundMessage.objects.filter(handled=False).count(),
+            # One query for both counts: waiting replies, and those among them that look like opt-out requests.
+            **InboundMessage.objects.filter(handled=False).aggregate(
+                unhandled_count=Count("pk"), opt_out_requests=Count("pk", filter=Q(looks_like_opt_out=True))
+            ),
             lookup_form=NumberLookupForm(),
             **kwargs,
         )
         # Who sent each reply, as the domain apps know them: one query per app for the whole page.
-        contacts = resolve_contacts({reply.from_number for reply in context["replies"]})
+        numbers = {reply.from_number for reply in context["replies"]}
+        contacts = resolve_contacts(numbers)
+        # One query for the page: which senders have already opted out (so no opt-out button for them).
+        opted_out = set(OptOut.objects.filter(number__in=numbers, opted_out=True).values_list("number", flat=True))
         for reply in context["replies"]:
             reply.contact = contacts.get(reply.from_number)
+            reply.sender_opted_out = reply.from_number in opted_out
         return context
 
 
@@ -70,6 +81,25 @@ class MarkHandledView(CoordinatorRequiredMixin, View):
         else:
             services.mark_inbound_handled(reply, by=request.user)
             messages.success(request, f"Reply from {reply.masked_from} marked as handled.")
+        return redirect(_back_to_inbox(request))
+
+
+class ReplyOptOutView(CoordinatorRequiredMixin, View):
+    """One tap on a reply that asked to stop in plain words: opt the number out and mark the reply handled."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        reply = get_object_or_404(InboundMessage, pk=pk)
+        try:
+            changed = services.opt_out_from_reply(reply, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if changed:
+                messages.success(request, f"{reply.masked_from} opted out: no more texts until it texts START.")
+            else:
+                messages.info(request, f"{reply.masked_from} had already opted out; the reply is marked handled.")
         return redirect(_back_to_inbox(request))
 
 

@@ -157,8 +157,9 @@ def test_inbox_query_count_does_not_grow_with_the_replies(
         reply(sent.to, in_reply_to=sent, n=n, handled=n % 3 == 0, handled_by=coordinator if n % 3 == 0 else None)
 
     # session, user, coordinators group, page count, page of replies with their texts and handlers,
-    # unhandled count, the delegates and the volunteers behind the page's numbers (one per contact resolver).
-    with django_assert_max_num_queries(8):
+    # unhandled and opt-out-request counts, the delegates and the volunteers behind the page's numbers (one
+    # per contact resolver), which of the page's numbers have opted out.
+    with django_assert_max_num_queries(9):
         response = coordinator_client.get(reverse("inbox:list"), {"show": "all"})
 
     assert response.status_code == 200
