@@ -96,7 +96,7 @@ def test_a_second_stop_sends_no_second_confirmation(sms):
 
 @pytest.mark.django_db
 def test_stop_stops_texts_already_queued(sms):
-    queued = services.send_sms(to=NUMBER, body="Vote FOR", key="b:1", purpose="briefing")
+    queued = services.send_sms(to=NUMBER, body="Vote FOR", key="b:1", purpose="test_briefing")
     _inbound("stop", "SM1")
     sms.run_queued()
     queued.refresh_from_db()
@@ -111,7 +111,7 @@ def test_start_opts_the_number_back_in(sms, word):
     _inbound(word, "SM2")
     assert not services.is_opted_out(NUMBER)
     assert OptOut.objects.get(number=NUMBER).opted_out is False
-    message = services.send_sms(to=NUMBER, body="Vote FOR", key="b:1", purpose="briefing")
+    message = services.send_sms(to=NUMBER, body="Vote FOR", key="b:1", purpose="test_briefing")
     assert message.status == OutboundMessage.Status.QUEUED
 
 
@@ -135,14 +135,14 @@ def test_help_is_answered_even_after_an_opt_out(sms):
 @pytest.mark.django_db
 def test_an_ordinary_reply_goes_to_the_handler_registered_for_the_texts_purpose(sms):
     seen = []
-    register_reply_handler("volunteer_reminder", lambda inbound: seen.append(inbound.body) or True)
+    register_reply_handler("test_reminder", lambda inbound: seen.append(inbound.body) or True)
     try:
-        sent = services.send_sms(to=NUMBER, body="Shift at 9?", key="r:1", purpose="volunteer_reminder")
+        sent = services.send_sms(to=NUMBER, body="Shift at 9?", key="r:1", purpose="test_reminder")
         inbound = _inbound("C", "SM1")
     finally:
-        unregister_reply_handler("volunteer_reminder")
+        unregister_reply_handler("test_reminder")
     assert seen == ["C"]
-    assert inbound.in_reply_to == sent and inbound.purpose == "volunteer_reminder" and inbound.handled
+    assert inbound.in_reply_to == sent and inbound.purpose == "test_reminder" and inbound.handled
 
 
 @pytest.mark.django_db
@@ -150,12 +150,12 @@ def test_a_failing_handler_leaves_the_reply_stored_and_unhandled(sms, caplog):
     def broken(inbound):
         raise RuntimeError(f"bug about {inbound.body}")
 
-    register_reply_handler("briefing", broken)
+    register_reply_handler("test_briefing", broken)
     try:
-        services.send_sms(to=NUMBER, body="Vote FOR", key="b:1", purpose="briefing")
+        services.send_sms(to=NUMBER, body="Vote FOR", key="b:1", purpose="test_briefing")
         inbound = _inbound("AGAINST, sorry", "SM1")
     finally:
-        unregister_reply_handler("briefing")
+        unregister_reply_handler("test_briefing")
     stored = InboundMessage.objects.get(pk=inbound.pk)
-    assert not stored.handled and stored.purpose == "briefing"
+    assert not stored.handled and stored.purpose == "test_briefing"
     assert "AGAINST" not in caplog.text and "900123" not in caplog.text
