@@ -1,16 +1,32 @@
-"""Who may see what. Delegates, stances and phone numbers are coordinators-only (special category data)."""
+"""Who may see what: ONE rule, used by pages, the API, the admin and the API docs.
+
+A coordinator is an active user who is either a superuser, or staff AND in the `coordinators` group.
+Delegates, stances and phone numbers are coordinators-only (special category data).
+
+- Pages: `CoordinatorRequiredMixin` (anonymous → login, anyone else → 403). `CoordinatorRequiredMiddleware`
+  applies the same rule to every view by default, so a page that forgets the mixin is still closed.
+- API: `IsCoordinator` (DRF's default permission class in settings).
+- Admin: `config.admin.CardvoteAdminSite.has_permission` calls `is_coordinator`.
+- Public views (no login: health check, login, Twilio webhooks, volunteers' /shifts/ pages, private links) are
+  opted out explicitly: Django's `@login_not_required` on the view, or a path under `PUBLIC_PATH_PREFIXES`.
+"""
 
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+from django.utils.cache import add_never_cache_headers
 from rest_framework.permissions import BasePermission
 
 
 def is_coordinator(user) -> bool:
+    """The coordinator rule. Cached on the user object for the request, so a page asks the database once."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
-    # Cached on the user object for the request, so a page asks the database once.
+    if not user.is_staff:
+        return False
     if not hasattr(user, "_cardvote_is_coordinator"):
         user._cardvote_is_coordinator = user.groups.filter(name=settings.COORDINATORS_GROUP).exists()
     return user._cardvote_is_coordinator
@@ -33,3 +49,46 @@ class CoordinatorRequiredMixin(AccessMixin):
             self.raise_exception = True
             return self.handle_no_permission()
         return super().dispatch(request, *args, **kwargs)
+
+
+def is_public_path(path: str) -> bool:
+    return any(path.startswith(prefix) for prefix in settings.PUBLIC_PATH_PREFIXES)
+
+
+def is_public_view(view_func) -> bool:
+    """Marked with Django's @login_not_required (LoginView, the admin's login, our health check...)."""
+    return not getattr(view_func, "login_required", True)
+
+
+def is_api_view(view_func) -> bool:
+    # DRF authenticates tokens inside the view, so IsCoordinator decides there (401/403, never a login redirect).
+    from rest_framework.views import APIView  # imported late: DRF's settings import this module
+
+    view_class = getattr(view_func, "cls", None)
+    return isinstance(view_class, type) and issubclass(view_class, APIView)
+
+
+class CoordinatorRequiredMiddleware(LoginRequiredMiddleware):
+    """Closed by default: every view outside the public allow-list needs a coordinator.
+
+    Sits before CsrfViewMiddleware, so its check runs before anything reads the request body: an anonymous
+    upload is answered with a redirect without its body being read. Pages for coordinators are never stored
+    by a browser or proxy (`Cache-Control: no-store`): they hold personal data.
+    """
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if is_public_path(request.path_info) or is_public_view(view_func) or is_api_view(view_func):
+            return None
+        if not request.user.is_authenticated:
+            return self.handle_no_permission(request, view_func)
+        if not is_coordinator(request.user):
+            raise PermissionDenied
+        return None
+
+    def process_response(self, request, response):
+        # request.user is the token's user too: DRF sets it on the underlying request after authenticating.
+        match = getattr(request, "resolver_match", None)
+        private = match is not None and not (is_public_path(request.path_info) or is_public_view(match.func))
+        if private or is_coordinator(getattr(request, "user", None)):
+            add_never_cache_headers(response)
+        return response

@@ -51,8 +51,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The coordinator rule for every view, checked before CSRF's check reads a POST body (config/permissions.py).
+    "config.permissions.CoordinatorRequiredMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -165,6 +167,9 @@ SMS_SENDER_NAME = env_str("SMS_SENDER_NAME", "Cardvote campaign")
 
 # --- Auth, API ------------------------------------------------------------------------------------
 COORDINATORS_GROUP = "coordinators"
+# Public without login, besides views marked @login_not_required (config/permissions.py). Everything else
+# needs a coordinator: an active superuser, or an active staff user in the coordinators group.
+PUBLIC_PATH_PREFIXES = ["/healthz", "/sms/twilio/", "/shifts/"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

@@ -11,6 +11,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
 
+from config.admin import EvidenceAdminMixin
 from delegates import imports
 from delegates.models import Conference, Delegate, Organisation, SmsConsent
 from messaging.phones import masked, normalise_mobile
@@ -138,24 +139,12 @@ class OrganisationAdmin(CsvImportExportAdmin):
 # --- Delegate -----------------------------------------------------------------------------------------
 
 
-class LiveConsentFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        live = [
-            form
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and not form.cleaned_data.get("withdrawn_at")
-        ]
-        if len(live) > 1:
-            raise ValidationError("Only one consent can be live: set “withdrawn at” on the older ones.")
+class SmsConsentInline(EvidenceAdminMixin, admin.TabularInline):
+    """Consent is PECR evidence: shown here, changed only through delegates.services (record / withdraw)."""
 
-
-class SmsConsentInline(admin.TabularInline):
     model = SmsConsent
-    formset = LiveConsentFormSet
-    extra = 0
     fields = ("given_at", "method", "wording", "recorded_by", "withdrawn_at", "withdrawal_reason")
-    readonly_fields = ("recorded_by",)
+    readonly_fields = fields
 
 
 class DelegateForm(forms.ModelForm):
@@ -241,14 +230,6 @@ class DelegateAdmin(CsvImportExportAdmin):
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"conference": Conference.current()}
 
-    def save_formset(self, request, form, formset, change):
-        for consent in formset.save(commit=False):
-            if consent.pk is None:
-                consent.recorded_by = request.user
-            consent.save()
-        for consent in formset.deleted_objects:
-            consent.delete()
-
     @admin.display(description="Name", ordering="last_name")
     def name(self, delegate):
         return delegate.full_name
@@ -265,28 +246,12 @@ class DelegateAdmin(CsvImportExportAdmin):
 # --- SMS consent --------------------------------------------------------------------------------------
 
 
-class SmsConsentForm(forms.ModelForm):
-    def clean(self):
-        cleaned = super().clean()
-        delegate = cleaned.get("delegate")
-        if delegate and not cleaned.get("withdrawn_at"):
-            live = SmsConsent.objects.filter(delegate=delegate, withdrawn_at__isnull=True).exclude(pk=self.instance.pk)
-            if live.exists():
-                raise ValidationError("This delegate already has live consent: withdraw it first.")
-        return cleaned
-
-
 @admin.register(SmsConsent)
-class SmsConsentAdmin(admin.ModelAdmin):
-    form = SmsConsentForm
+class SmsConsentAdmin(EvidenceAdminMixin, admin.ModelAdmin):
+    """Read-only for everyone: consent is recorded and withdrawn only by delegates.services, keeping every row."""
+
     list_display = ("delegate", "method", "given_at", "withdrawn_at", "recorded_by")
     list_select_related = ("delegate", "recorded_by")
     list_filter = ("method", ("withdrawn_at", admin.EmptyFieldListFilter), "delegate__conference")
     search_fields = ("delegate__first_name", "delegate__last_name", "wording", "withdrawal_reason")
     raw_id_fields = ("delegate",)
-    readonly_fields = ("recorded_by",)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)

@@ -1,12 +1,15 @@
-"""Admin for the outbox, replies and opt-outs. Read-only where a status has a service: nothing here skips history.
+"""Admin for the outbox, replies and opt-outs: all of it is evidence, read-only for everyone (EvidenceAdminMixin).
+
+Statuses change only through messaging.services, which write history. A coordinator opts a number out (someone
+asked in person) from the replies pages (/messages/number/), which call the service.
 
 Lists show masked numbers; search takes a number as people type it (07…, +44 7…) and finds it exactly.
 """
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from config.admin import EvidenceAdminMixin
 from messaging import services
 from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage, OutboundStatusChange
 from messaging.phones import masked, normalise_mobile
@@ -25,15 +28,7 @@ class NumberSearchMixin:
         return queryset.filter(**{self.number_field: number}), False
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class OutboundStatusChangeInline(ReadOnlyMixin, admin.TabularInline):
+class OutboundStatusChangeInline(EvidenceAdminMixin, admin.TabularInline):
     model = OutboundStatusChange
     fields = ["at", "from_status", "to_status", "reason", "error_code"]
     readonly_fields = fields
@@ -42,7 +37,7 @@ class OutboundStatusChangeInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(NumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(NumberSearchMixin, EvidenceAdminMixin, admin.ModelAdmin):
     number_field = "to"
     list_display = [
         "id",
@@ -92,7 +87,7 @@ class OutboundMessageAdmin(NumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(OutboundStatusChange)
-class OutboundStatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OutboundStatusChangeAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = ["at", "message_id", "from_status", "to_status", "reason", "error_code"]
     list_filter = ["to_status", "at"]
     search_fields = ["=message__id", "message__idempotency_key", "error_code"]
@@ -101,7 +96,9 @@ class OutboundStatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(NumberSearchMixin, admin.ModelAdmin):
+class InboundMessageAdmin(NumberSearchMixin, EvidenceAdminMixin, admin.ModelAdmin):
+    """A STOP is evidence. Only "handled" changes, through the service that records who and when."""
+
     number_field = "from_number"
     list_display = ["id", "masked_from", "keyword", "purpose", "received_at", "handled", "handled_by"]
     list_filter = ["handled", "keyword", "purpose", "received_at"]
@@ -124,9 +121,6 @@ class InboundMessageAdmin(NumberSearchMixin, admin.ModelAdmin):
         "handled_by",
     ]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="From", ordering="from_number")
     def masked_from(self, obj):
         return obj.masked_from
@@ -142,7 +136,7 @@ class InboundMessageAdmin(NumberSearchMixin, admin.ModelAdmin):
             services.mark_inbound_handled(inbound, by=request.user, handled=False)
 
 
-class OptOutEventInline(ReadOnlyMixin, admin.TabularInline):
+class OptOutEventInline(EvidenceAdminMixin, admin.TabularInline):
     model = OptOutEvent
     fields = ["at", "action", "source", "keyword"]
     readonly_fields = fields
@@ -150,57 +144,26 @@ class OptOutEventInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
-class OptOutForm(forms.ModelForm):
-    class Meta:
-        model = OptOut
-        fields = ["number"]
-
-    def clean_number(self):
-        return services.number_key(normalise_mobile(self.cleaned_data["number"]))
-
-    def validate_unique(self):
-        pass  # a number that once opted back in may be opted out again: the service updates its row
-
-
 @admin.register(OptOut)
-class OptOutAdmin(NumberSearchMixin, admin.ModelAdmin):
-    """Coordinators may add a number (someone asked in person); only the person can opt back in, by START."""
+class OptOutAdmin(NumberSearchMixin, EvidenceAdminMixin, admin.ModelAdmin):
+    """The current state per number; its events are the evidence that we honoured an opt-out."""
 
     number_field = "number"
-    form = OptOutForm
     list_display = ["masked_number", "opted_out", "updated_at"]
     list_filter = ["opted_out", "updated_at"]
     show_full_result_count = False
     inlines = [OptOutEventInline]
-    fields = ["number", "opted_out", "updated_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["number", "opted_out", "updated_at"] if obj else ["opted_out", "updated_at"]
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj else []
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the history is the evidence that we honoured an opt-out
+    # The raw number stays off the page: it is found by search, shown masked.
+    fields = ["masked_number", "opted_out", "updated_at"]
+    readonly_fields = fields
 
     @admin.display(description="Number", ordering="number")
     def masked_number(self, obj):
         return masked(obj.number)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return
-        services.opt_out(obj.number, source=OptOutEvent.Source.COORDINATOR, keyword="")
-        saved = OptOut.objects.get(number=services.number_key(obj.number))
-        obj.pk, obj.number, obj.opted_out = saved.pk, saved.number, saved.opted_out
-        messages.info(request, "Added to the opt-out list: no texts will go to this number.")
-
-    def save_formset(self, request, form, formset, change):
-        pass  # events are written by the service, not the inline
-
 
 @admin.register(OptOutEvent)
-class OptOutEventAdmin(NumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class OptOutEventAdmin(NumberSearchMixin, EvidenceAdminMixin, admin.ModelAdmin):
     number_field = "number"
     list_display = ["at", "masked_number", "action", "source", "keyword"]
     list_filter = ["action", "source", "at"]
