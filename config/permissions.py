@@ -7,8 +7,8 @@ Delegates, stances and phone numbers are coordinators-only (special category dat
   applies the same rule to every view by default, so a page that forgets the mixin is still closed.
 - API: `IsCoordinator` (DRF's default permission class in settings).
 - Admin: `config.admin.CardvoteAdminSite.has_permission` calls `is_coordinator`.
-- Public views (no login: health check, login, Twilio webhooks, volunteers' /shifts/ pages, private links) are
-  opted out explicitly: Django's `@login_not_required` on the view, or a path under `PUBLIC_PATH_PREFIXES`.
+- Public views (no login: health check, login, Twilio webhooks, volunteers' sign-up pages, private links) are
+  opted out explicitly: Django's `@login_not_required` on the view, or its URL name in `PUBLIC_URL_NAMES`.
 """
 
 from django.conf import settings
@@ -51,13 +51,14 @@ class CoordinatorRequiredMixin(AccessMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-def is_public_path(path: str) -> bool:
-    return any(path.startswith(prefix) for prefix in settings.PUBLIC_PATH_PREFIXES)
+def is_public(resolver_match) -> bool:
+    """Named in settings.PUBLIC_URL_NAMES, or marked with Django's @login_not_required (LoginView, admin login).
 
-
-def is_public_view(view_func) -> bool:
-    """Marked with Django's @login_not_required (LoginView, the admin's login, our health check...)."""
-    return not getattr(view_func, "login_required", True)
+    DRF marks every API view login_not_required too; those are not public: IsCoordinator guards them.
+    """
+    if resolver_match.view_name in settings.PUBLIC_URL_NAMES:
+        return True
+    return not getattr(resolver_match.func, "login_required", True) and not is_api_view(resolver_match.func)
 
 
 def is_api_view(view_func) -> bool:
@@ -72,12 +73,12 @@ class CoordinatorRequiredMiddleware(LoginRequiredMiddleware):
     """Closed by default: every view outside the public allow-list needs a coordinator.
 
     Sits before CsrfViewMiddleware, so its check runs before anything reads the request body: an anonymous
-    upload is answered with a redirect without its body being read. Pages for coordinators are never stored
-    by a browser or proxy (`Cache-Control: no-store`): they hold personal data.
+    upload is answered with a redirect without its body being read. Pages are never stored by a browser or
+    proxy (`Cache-Control: no-store`) unless their view sets its own Cache-Control.
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if is_public_path(request.path_info) or is_public_view(view_func) or is_api_view(view_func):
+        if is_api_view(view_func) or is_public(request.resolver_match):
             return None
         if not request.user.is_authenticated:
             return self.handle_no_permission(request, view_func)
@@ -86,9 +87,9 @@ class CoordinatorRequiredMiddleware(LoginRequiredMiddleware):
         return None
 
     def process_response(self, request, response):
-        # request.user is the token's user too: DRF sets it on the underlying request after authenticating.
-        match = getattr(request, "resolver_match", None)
-        private = match is not None and not (is_public_path(request.path_info) or is_public_view(match.func))
-        if private or is_coordinator(getattr(request, "user", None)):
+        # Every page rendered by a view: coordinator pages, API responses and volunteers' private-link pages hold
+        # personal data. A view that wants caching says so itself (its own Cache-Control is kept); static files
+        # are answered by WhiteNoise before this middleware.
+        if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response

@@ -167,9 +167,21 @@ SMS_SENDER_NAME = env_str("SMS_SENDER_NAME", "Cardvote campaign")
 
 # --- Auth, API ------------------------------------------------------------------------------------
 COORDINATORS_GROUP = "coordinators"
-# Public without login, besides views marked @login_not_required (config/permissions.py). Everything else
-# needs a coordinator: an active superuser, or an active staff user in the coordinators group.
-PUBLIC_PATH_PREFIXES = ["/healthz", "/sms/twilio/", "/shifts/"]
+# Views public without login (by URL name), besides views marked @login_not_required (config/permissions.py).
+# Everything else needs a coordinator: an active superuser, or an active staff user in the coordinators group.
+PUBLIC_URL_NAMES = [
+    "healthz",
+    "twilio-inbound",
+    "twilio-status",
+    # Volunteers' sign-up pages, their own page by signed link, one-tap cover links.
+    "volunteers:shift-list",
+    "volunteers:shift-signup",
+    "volunteers:my-shifts",
+    "volunteers:my-shifts-ics",
+    "volunteers:my-shift-cancel",
+    "volunteers:my-shift-accept",
+    "volunteers:cover",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

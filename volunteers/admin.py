@@ -4,17 +4,10 @@ through volunteers.services (which keeps the waitlist, the capacity and the hist
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from config.admin import EvidenceAdminMixin
 from messaging.phones import masked, normalise_mobile
 from volunteers import services
 from volunteers.models import Location, Shift, Signup, SignupChange, Volunteer
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Location)
@@ -24,7 +17,7 @@ class LocationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class SignupInline(ReadOnlyMixin, admin.TabularInline):
+class SignupInline(EvidenceAdminMixin, admin.TabularInline):
     model = Signup
     fields = ["volunteer", "status", "queued_at", "offer_expires_at", "reconfirmed_at"]
     readonly_fields = fields
@@ -68,7 +61,7 @@ class VolunteerAdmin(admin.ModelAdmin):
         return queryset.filter(mobile=number), False
 
 
-class SignupChangeInline(ReadOnlyMixin, admin.TabularInline):
+class SignupChangeInline(EvidenceAdminMixin, admin.TabularInline):
     model = SignupChange
     fields = ["at", "from_status", "to_status", "reason", "source", "by"]
     readonly_fields = fields
@@ -77,7 +70,7 @@ class SignupChangeInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Signup)
-class SignupAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SignupAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = ["id", "shift", "volunteer", "status", "queued_at", "offer_expires_at"]
     list_filter = ["status", "shift__conference", "shift__role"]
     search_fields = ["volunteer__name"]
@@ -86,7 +79,7 @@ class SignupAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(SignupChange)
-class SignupChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SignupChangeAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = ["at", "signup", "from_status", "to_status", "source", "reason"]
     list_filter = ["to_status", "source"]
     list_select_related = ["signup"]

@@ -18,19 +18,26 @@ from django.urls.resolvers import RoutePattern
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from config.permissions import is_coordinator
+from config.permissions import is_coordinator, is_public
 from tests.factories import CoordinatorFactory, UserFactory
 
-# Reachable without logging in. Anything not here that answers an anonymous visitor fails the walk.
-PUBLIC_PREFIXES = (
-    "/healthz",
-    "/login/",
-    "/logout/",
-    "/admin/login/",
-    "/sms/twilio/inbound/",
-    "/sms/twilio/status/",
-    "/shifts/",  # volunteers' public sign-up pages
-)
+# Reachable without logging in, by URL name. Anything not here that answers an anonymous visitor fails the walk.
+PUBLIC_VIEWS = {
+    "healthz",
+    "login",
+    "logout",
+    "admin:login",
+    "twilio-inbound",
+    "twilio-status",
+    # Volunteers' sign-up pages, their own page by signed link, one-tap cover links.
+    "volunteers:shift-list",
+    "volunteers:shift-signup",
+    "volunteers:my-shifts",
+    "volunteers:my-shifts-ics",
+    "volunteers:my-shift-cancel",
+    "volunteers:my-shift-accept",
+    "volunteers:cover",
+}
 
 # Values tried for URL parameters, by name first, then any that fits the parameter's pattern.
 PREFERRED = {"format": ["json", ".json"], "kind": ["in"], "app_label": ["delegates"], "url": ["nowhere/"]}
@@ -87,7 +94,7 @@ def every_url():
 
 
 URLS = every_url()
-PROTECTED = [(path, entry) for path, entry in URLS if not path.startswith(PUBLIC_PREFIXES)]
+PROTECTED = [(path, entry) for path, entry in URLS if resolve(path).view_name not in PUBLIC_VIEWS]
 
 
 def is_api(path):
@@ -104,6 +111,11 @@ def test_the_walk_builds_a_path_that_resolves_to_each_pattern():
 def test_the_walk_covers_the_pages_the_api_and_the_admin():
     paths = {path for path, _ in PROTECTED}
     assert {"/", "/delegates/", "/import/", "/api/delegates/", "/api/schema/", "/admin/"} <= paths
+
+
+def test_every_view_the_middleware_lets_through_unchecked_is_on_the_allow_list():
+    public = {resolve(path).view_name for path, _ in URLS if is_public(resolve(path))}
+    assert public - PUBLIC_VIEWS == set()
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in_or_refused_on_every_protected_url(db, client):
