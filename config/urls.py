@@ -20,6 +20,7 @@ urlpatterns = [
     path("sms/", include("messaging.urls")),
     path("messages/", include("messaging.urls_inbox")),
     path("shifts/", include("volunteers.urls")),
+    path("lobbying/", include("lobbying.urls")),
     path("", include("dashboard.urls")),
     path("", include("delegates.urls")),
 ]

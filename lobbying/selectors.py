@@ -391,4 +391,83 @@ def assignment_from_token(token: str):
 
 
 def motions_for_dashboard(conference):
-    return Motion.objects.for_conference(conference).tracked().select_related("subject").order_by("scheduled_for", "pk")
+    """Motions the campaign takes a side on that are still to be (or have just been) voted on, by agenda slot."""
+    return (
+        Motion.objects.for_conference(conference)
+        .tracked()
+        .select_related("subject", "result")
+        .order_by("scheduled_for", "pk")
+    )
+
+
+# The dashboard's whip panels ---------------------------------------------------------------------------------------
+
+
+def _stance_list_url(**params) -> str:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    return reverse("lobbying:stance-delegates") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def whip_panels(*, conference, as_of=None) -> list[dict]:
+    """The dashboard's whip counts, each cell carrying the link to the delegates behind it. Five queries."""
+    motions = list(motions_for_dashboard(conference))
+    counts = whip_counts_with_change(conference=conference, motions=motions, as_of=as_of)
+    stamp = as_of.isoformat(timespec="minutes") if as_of else ""
+    for count in counts:
+        motion_id = count["motion"].pk
+        for row in count["levels"]:
+            row["url"] = _stance_list_url(motion=motion_id, stance=row["level"], is_attending="true", as_of=stamp)
+            for section, cell in row["by_section"].items():
+                cell["url"] = _stance_list_url(
+                    motion=motion_id, stance=row["level"], section=section, is_attending="true", as_of=stamp
+                )
+        for region in count["regions"]:
+            for cell in region["levels"]:
+                cell["url"] = _stance_list_url(
+                    motion=motion_id, stance=cell["level"], region=region["region"], section="clp",
+                    is_attending="true", as_of=stamp,
+                )  # fmt: skip
+        count["motion_url"] = _stance_list_url(motion=motion_id, is_attending="true", as_of=stamp)
+    return counts
+
+
+def projection_by_section(count) -> dict:
+    """The whip count as a vote result would be published: each section's "for" share of its decided vote."""
+    decided_for, decided = {}, {}
+    for row in count["levels"]:
+        for section, cell in row["by_section"].items():
+            if row["level"] in FOR_LEVELS:
+                decided_for[section] = decided_for.get(section, 0.0) + cell["votes"]
+            if row["level"] in FOR_LEVELS + AGAINST_LEVELS:
+                decided[section] = decided.get(section, 0.0) + cell["votes"]
+    result = {}
+    for section in Section.values:
+        result[f"{section}_for"] = (
+            100 * decided_for.get(section, 0.0) / decided[section] if decided.get(section) else None
+        )
+    return {**result, "total_for": count["projected_for"]}
+
+
+def submissions_in_stage(*, motion, stage, region=None):
+    submissions = Submission.objects.filter(motion=motion, stage=stage).select_related("organisation")
+    if region:
+        submissions = submissions.filter(organisation__region=region)
+    return submissions.order_by("stage_changed_at", "pk")
+
+
+def agenda_for_day(*, conference, day):
+    """Motions scheduled on one conference day (in the conference's time zone), in agenda order."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(conference.timezone)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return list(
+        Motion.objects.for_conference(conference)
+        .filter(scheduled_for__gte=start, scheduled_for__lt=start + dt.timedelta(days=1))
+        .exclude(status__in=("withdrawn",))
+        .select_related("subject", "result")
+        .order_by("scheduled_for", "pk")
+    )

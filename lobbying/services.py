@@ -385,3 +385,35 @@ def record_conversation(*, assignment, delegate_id, level, note="") -> StanceCha
         recorded_by_name=assignment.volunteer_name,
         note=note,
     )
+
+
+@transaction.atomic
+def import_stances(*, changes, recorded_by=None) -> int:
+    """Record many stance observations at once (a spreadsheet, the demo): each checked as `record_stance` does.
+
+    ``changes`` are dicts with delegate, motion, level and at (optionally source, confidence, note). All or
+    nothing: one bad row refuses the lot, naming the row.
+    """
+    rows = []
+    for number, change in enumerate(changes, start=1):
+        delegate, motion, level = change["delegate"], change["motion"], change["level"]
+        source = change.get("source", StanceChange.Source.IMPORT)
+        if level not in Level.values or source not in StanceChange.Source.values:
+            raise ValidationError({"changes": f"Row {number}: unknown stance “{level}” or source “{source}”."})
+        if delegate.conference_id != motion.conference_id:
+            raise ValidationError({"changes": f"Row {number}: the delegate is at another conference."})
+        rows.append(
+            StanceChange(
+                delegate=delegate,
+                motion=motion,
+                level=level,
+                source=source,
+                recorded_by=recorded_by,
+                recorded_by_name=change.get("recorded_by_name", ""),
+                confidence=change.get("confidence", StanceChange.Confidence.MEDIUM),
+                note=change.get("note", ""),
+                at=change.get("at") or timezone.now(),
+            )
+        )
+    StanceChange.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from lobbying import views
+
+app_name = "lobbying"
+
+urlpatterns = [
+    path("motions/", views.MotionListView.as_view(), name="motion-list"),
+    path("motions/new/", views.MotionCreateView.as_view(), name="motion-create"),
+    path("motions/<int:pk>/", views.MotionDetailView.as_view(), name="motion-detail"),
+    path("motions/<int:pk>/edit/", views.MotionUpdateView.as_view(), name="motion-update"),
+    path("motions/<int:pk>/transition/", views.MotionTransitionView.as_view(), name="motion-transition"),
+    path("motions/<int:pk>/result/", views.MotionResultView.as_view(), name="motion-result"),
+    path("motions/<int:pk>/talk-next/", views.TalkNextView.as_view(), name="talk-next"),
+    path("stances/", views.StanceDelegateListView.as_view(), name="stance-delegates"),
+    path("whip/live/", views.WhipLiveView.as_view(), name="whip-live"),
+    path("whip-sheet/", views.WhipSheetView.as_view(), name="whip-sheet"),
+    path("pipeline/", views.PipelineView.as_view(), name="pipeline"),
+    path("assignments/", views.AssignmentListView.as_view(), name="assignment-list"),
+    path("assignments/new/", views.AssignmentCreateView.as_view(), name="assignment-create"),
+    path("assignments/<int:pk>/", views.AssignmentDetailView.as_view(), name="assignment-detail"),
+    path("assignments/<int:pk>/revoke/", views.AssignmentRevokeView.as_view(), name="assignment-revoke"),
+    # The volunteer's private link: no login, the signed token is the key.
+    path("v/<str:token>/", views.VolunteerLinkView.as_view(), name="volunteer-link"),
+]

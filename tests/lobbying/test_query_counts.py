@@ -1,0 +1,52 @@
+"""Seeding is slow, so one test per scale checks every page: the same number of queries at scale 1 and 4."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+
+from delegates.models import Conference
+from lobbying.models import Motion, StanceChange
+from tests.factories import CoordinatorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=[1, 4], ids=["scale-1", "scale-4"])
+def demo(request, db):
+    call_command("seed_demo", "--scale", str(request.param), stdout=io.StringIO())
+    Group.objects.get_or_create(name="coordinators")
+    conference = Conference.current()
+    return {
+        "scale": request.param,
+        "conference": conference,
+        "motion": Motion.objects.get(conference=conference, composite_number=3),
+        "stances": StanceChange.objects.count(),
+    }
+
+
+def test_pages_take_the_same_number_of_queries_at_every_scale(client, demo, django_assert_num_queries):
+    assert demo["stances"] > 1500 * demo["scale"]  # the data really grew
+    client.force_login(CoordinatorFactory(username="cora"))
+
+    # session, user, coordinator group; stuck outbox; conference; delegates overview: organisations, delegates,
+    # consents, card votes, region delegates, region votes (6); delegations over entitlement; whip: tracked
+    # motions, attending totals, stances now, stances a day ago, delegates with a new stance (5).
+    with django_assert_num_queries(17):
+        response = client.get(reverse("dashboard"))
+    assert "Child poverty and social security" in response.content.decode()
+
+    # session, user, coordinator group; conference; the five whip queries.
+    with django_assert_num_queries(9):
+        assert client.get(reverse("lobbying:whip-live")).status_code == 200
+
+    # session, user, coordinator group; conference; the motion chosen; count; one page of delegates with
+    # stance, card vote and consent; the motion picker's options (two cursors: the form renders the select twice,
+    # once in the filter panel's field and once for its bound value).
+    with django_assert_num_queries(9):
+        response = client.get(
+            reverse("lobbying:stance-delegates"), {"motion": demo["motion"].pk, "stance": "undecided"}
+        )
+    assert response.status_code == 200
