@@ -181,6 +181,8 @@ PUBLIC_URL_NAMES = [
     "volunteers:my-shift-cancel",
     "volunteers:my-shift-accept",
     "volunteers:cover",
+    # A volunteer's lobbying assignment by signed, expiring, revocable link.
+    "lobbying:volunteer-link",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

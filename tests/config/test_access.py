@@ -37,6 +37,8 @@ PUBLIC_VIEWS = {
     "volunteers:my-shift-cancel",
     "volunteers:my-shift-accept",
     "volunteers:cover",
+    # A volunteer's lobbying assignment by signed, expiring, revocable link.
+    "lobbying:volunteer-link",
 }
 
 # Values tried for URL parameters, by name first, then any that fits the parameter's pattern.
