@@ -256,7 +256,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Paths without query strings (search terms are personal data): every handler, runserver's included.
+    "filters": {"strip_query": {"()": "config.logfilters.StripQueryStringFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_query"]}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
@@ -265,6 +267,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The twilio client logs query strings at INFO, and a Messages lookup carries the recipient's number.
         "twilio": {"level": "WARNING"},
+        # Django's default handlers (its own "console", runserver's "django.server") would bypass the filter.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
