@@ -11,12 +11,16 @@ arithmetic runs under an exclusive file lock, which is correct for processes on 
 
 import fcntl
 import functools
+import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 # Book slots at 90% of the configured rate: 100 ms of slack per second for network and scheduling jitter.
 SAFETY_FACTOR = 0.9
@@ -52,7 +56,8 @@ def interval_for(rate_per_second: float) -> float:
 def _redis_script(url: str):
     import redis
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    # Short timeouts and no client-side retries: with Redis away a worker gives the text back at once.
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, retry=None)
     return client.register_script(_RESERVE_LUA)
 
 
@@ -97,8 +102,16 @@ def reserve(*, cost: int = 1, max_wait: float = 20.0, key: str | None = None, ra
 
 
 def acquire(*, cost: int = 1, max_wait: float = 20.0, key: str | None = None, rate: float | None = None) -> bool:
-    """Wait for our slot and return True, or return False at once if the next slot is over max_wait away."""
-    booking = reserve(cost=cost, max_wait=max_wait, key=key, rate=rate)
+    """Wait for our slot and return True, or return False at once if the next slot is over max_wait away.
+
+    If the limiter cannot be asked (Redis down), False as well: a text is never sent unthrottled; the caller
+    puts it back in the queue for later.
+    """
+    try:
+        booking = reserve(cost=cost, max_wait=max_wait, key=key, rate=rate)
+    except RedisError as exc:
+        logger.warning("sms rate limiter unreachable (%s): holding texts back", type(exc).__name__)
+        return False
     if not booking.granted:
         return False
     if booking.wait > 0:

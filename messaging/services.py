@@ -5,6 +5,8 @@ rolled-back briefing sends nothing and a committed one is never forgotten (the s
 """
 
 import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -61,8 +63,12 @@ PROVIDER_STATUS = {
 # --- Sending -------------------------------------------------------------------------------------
 
 
-def enqueue(message_id: int, countdown: float | None = None) -> None:
-    """Hand the id to Celery; if the broker is down the row stays queued and the sweeper re-queues it."""
+def enqueue(message_id: int, countdown: float | None = None) -> bool:
+    """Hand the id to Celery; if the broker is down the row stays queued and the sweeper re-queues it.
+
+    Returns whether the task was published. One attempt only (settings: no connection retries, a short
+    connect timeout), so a broker outage costs a caller milliseconds, not seconds.
+    """
     from messaging.tasks import deliver_outbound
 
     try:
@@ -71,10 +77,44 @@ def enqueue(message_id: int, countdown: float | None = None) -> None:
         deliver_outbound.apply_async((message_id,), countdown=countdown or None, retry=False)
     except Exception as exc:  # any broker failure: the database row is the source of truth
         logger.warning("sms %s: could not queue (%s); the sweeper will retry", message_id, type(exc).__name__)
+        return False
+    return True
+
+
+@dataclass
+class _PublishBatch:
+    """The tasks one transaction publishes when it commits. After its first failed publish the broker is
+    taken to be down and the rest are left `queued` for the sweeper: a 1,000-text briefing during a Redis
+    outage costs one failed connection, not a thousand."""
+
+    hooks: list  # the connection's on-commit list of that transaction, which tells one transaction from the next
+    failed: bool = False
+    skipped: int = 0
+
+
+# Per request / task (contextvars are per thread and per asyncio task), never shared between them.
+_publish_batch: ContextVar[_PublishBatch | None] = ContextVar("cardvote_sms_publish_batch", default=None)
+
+
+def _publish_in_batch(batch: _PublishBatch, message_id: int, countdown: float | None) -> None:
+    if batch.failed:
+        batch.skipped += 1
+        return
+    if not enqueue(message_id, countdown):
+        batch.failed = True
+        logger.warning("sms: broker unreachable; this transaction's other texts stay queued for the sweeper")
 
 
 def enqueue_on_commit(message_id: int, countdown: float | None = None) -> None:
-    transaction.on_commit(partial(enqueue, message_id, countdown))
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:  # autocommit: on_commit would publish right now anyway
+        enqueue(message_id, countdown)
+        return
+    batch = _publish_batch.get()
+    if batch is None or batch.hooks is not connection.run_on_commit:
+        batch = _PublishBatch(hooks=connection.run_on_commit)
+        _publish_batch.set(batch)
+    transaction.on_commit(partial(_publish_in_batch, batch, message_id, countdown))
 
 
 def send_sms(

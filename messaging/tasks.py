@@ -323,7 +323,8 @@ def _requeue_stuck(now) -> int:
     requeued = 0
     for pk, due_at in stuck.order_by("next_attempt_at", "pk").values_list("pk", "next_attempt_at")[:SWEEP_BATCH]:
         if outbox.filter(pk=pk, status=Status.QUEUED, next_attempt_at=due_at).update(next_attempt_at=now):
-            services.enqueue(pk)
+            if not services.enqueue(pk):
+                break  # the broker is down: the next sweep tries again, one failed connection per sweep
             requeued += 1
     return requeued
 

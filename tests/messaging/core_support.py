@@ -65,6 +65,7 @@ def sms_fixture(settings, monkeypatch, tmp_path):
     def fake_enqueue(message_id, countdown=None):
         harness.queued.append(message_id)
         harness.countdowns.append(countdown)
+        return True  # "published"
 
     monkeypatch.setattr(services, "enqueue", fake_enqueue)
     yield harness

@@ -10,6 +10,8 @@ import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
+import kombu.pools
+
 from tests.support.processes import bounded, kill_group, stop_group, wait_until
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -160,8 +162,9 @@ def celery_broker(url: str):
     from config.celery import app
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # app.pool is kombu's process-wide pool for the broker URL: closing it without also forgetting it
+        # left a closed pool behind for the next test using that URL ("Acquire on closed pool").
+        kombu.pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
