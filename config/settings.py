@@ -162,6 +162,8 @@ CELERY_TASK_ROUTES = {"messaging.tasks.*": {"queue": "sms"}}
 CELERY_TASK_QUEUES = (Queue("default"), Queue("sms"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
+    # Uploads a coordinator previewed but never confirmed or cancelled.
+    "purge-stale-imports": {"task": "delegates.tasks.purge_stale_imports", "schedule": 15 * 60.0},
     # On the default queue, so that a backlog of texts on `sms` cannot hold up the sweeper that rescues them.
     "sweep-sms-outbox": {"task": "messaging.tasks.sweep_outbox", "schedule": 30.0, "options": {"queue": "default"}},
 }
@@ -246,6 +248,10 @@ SPECTACULAR_SETTINGS = {
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+# Imports: a file with more rows is refused; one with more than IMPORT_BACKGROUND_ROWS is checked and
+# imported by a Celery worker while the page shows its progress.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
+IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 2_000, minimum=1)
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- i18n, static ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
 
 from config.admin import EvidenceAdminMixin
+from config.csv_export import SafeCSV
 from delegates import imports
 from delegates.models import Conference, Delegate, Organisation, SmsConsent
 from messaging.phones import masked, normalise_mobile
@@ -33,18 +34,21 @@ class CsvImportForm(ImportForm):
             raise ValidationError(problem)
         data = upload.read()
         upload.seek(0)
-        noun = self.resource_class._meta.model._meta.verbose_name
         try:
-            imports.read_csv(data, resource_class=self.resource_class, noun=noun)
+            parsed = imports.read_csv(data, kind=self.resource_class.import_kind)
         except imports.ImportFileError as exc:
             raise ValidationError(str(exc)) from None
+        if parsed.column_problem:
+            raise ValidationError(parsed.column_problem.split(" Choose")[0] + " Rename the column headings.")
         return upload
 
 
 class CsvImportExportAdmin(ImportExportModelAdmin):
     import_form_class = CsvImportForm
     import_formats = [CSV]
-    export_formats = [CSV]
+    # Formula-like cells neutralised, and a byte-order mark so Excel reads UTF-8 (config.csv_export).
+    export_formats = [SafeCSV]
+    to_encoding = "utf-8-sig"
 
 
 # --- Conference ---------------------------------------------------------------------------------------

@@ -489,3 +489,66 @@ class SmsConsent(models.Model):
     def __str__(self):
         state = "withdrawn" if self.withdrawn_at else "given"
         return f"SMS consent {state} ({self.get_method_display()})"
+
+
+class ImportKind(models.TextChoices):
+    DELEGATES = "delegates", "Delegates"
+    ORGANISATIONS = "organisations", "Organisations"
+
+
+class ImportColumnMapping(models.Model):
+    """A spreadsheet heading a coordinator mapped to a field on the import page, remembered for the next file.
+
+    ``heading`` is the heading simplified (lower case, words only: "Mobile No." is "mobile no"); an empty
+    ``field`` means "ignore this column".
+    """
+
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    heading = models.CharField(max_length=200)
+    field = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "heading"], name="import_mapping_unique_heading")]
+
+    def __str__(self):
+        return f"{self.kind}: “{self.heading}” → {self.field or 'ignored'}"
+
+
+class PendingImport(models.Model):
+    """An uploaded file between its preview and the coordinator's confirm or cancel.
+
+    Held in the database, not the cache, so a preview survives a Redis outage and any web process or worker
+    can pick it up. Deleted on confirm or cancel; ``delegates.tasks.purge_stale_imports`` removes forgotten ones.
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking the file"
+        READY = "ready", "Checked"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+
+    token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    conference = models.ForeignKey(Conference, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField()
+    mapping = models.JSONField(default=dict, blank=True, help_text="Columns chosen on the preview page.")
+    skip_bad_rows = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CHECKING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The purge task deletes by age.
+            models.Index(fields=["updated_at"], name="pending_import_updated"),
+        ]
+
+    def __str__(self):
+        return f"Pending {self.kind} import {self.pk} ({self.status})"

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from delegates import views
-from delegates.views_import import DelegateImportView
+from delegates.views_import import DelegateImportView, PendingImportProgressView, PendingImportView
 
 urlpatterns = [
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
@@ -14,4 +14,6 @@ urlpatterns = [
     path("delegates/<int:pk>/", views.DelegateDetailView.as_view(), name="delegate-detail"),
     path("delegates/<int:pk>/edit/", views.DelegateUpdateView.as_view(), name="delegate-update"),
     path("import/", DelegateImportView.as_view(), name="delegate-import"),
+    path("import/<str:token>/", PendingImportView.as_view(), name="delegate-import-pending"),
+    path("import/<str:token>/progress", PendingImportProgressView.as_view(), name="delegate-import-progress"),
 ]

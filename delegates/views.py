@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 
+from config.csv_export import BOM, neutralise
 from config.permissions import CoordinatorRequiredMixin
 from delegates.filters import DelegateFilter, OrganisationFilter
 from delegates.forms import DUPLICATE_MOBILE, DelegateForm, OrganisationForm
@@ -233,15 +234,6 @@ class Echo:
         return value
 
 
-# Spreadsheet apps run cells that start with these as formulas (CSV injection); names and emails are
-# typed by people, so quote them. Mobiles are E.164 from our own normaliser and keep their "+".
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 class DelegateExportView(CoordinatorRequiredMixin, DelegateFilterMixin, View):
     """The filtered delegate list as CSV, streamed so a whole conference never sits in memory."""
 
@@ -254,21 +246,25 @@ class DelegateExportView(CoordinatorRequiredMixin, DelegateFilterMixin, View):
 
         def rows():
             # A byte-order mark tells Excel the file is UTF-8, so "Siân" stays "Siân"; our importer skips it.
-            yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
+            # Every cell neutralised against formulas (a +447… mobile too); the import strips it again.
+            yield BOM + writer.writerow(EXPORT_COLUMNS)
             for d in delegates:
                 yield writer.writerow(
                     [
-                        _safe_cell(d.first_name),
-                        _safe_cell(d.last_name),
-                        _safe_cell(d.organisation.name),
-                        d.gender,
-                        d.seat_type,
-                        "yes" if d.is_attending else "no",
-                        d.mobile,
-                        _safe_cell(d.email),
-                        f"{d.card_vote:.2f}".rstrip("0").rstrip("."),
-                        # The one definition of "can be texted": an opted-out delegate never reads "yes".
-                        "opted out" if d.is_opted_out else ("yes" if d.can_be_texted else "no"),
+                        neutralise(cell)
+                        for cell in (
+                            d.first_name,
+                            d.last_name,
+                            d.organisation.name,
+                            d.gender,
+                            d.seat_type,
+                            "yes" if d.is_attending else "no",
+                            d.mobile,
+                            d.email,
+                            f"{d.card_vote:.2f}".rstrip("0").rstrip("."),
+                            # The one definition of "can be texted": an opted-out delegate never reads "yes".
+                            "opted out" if d.is_opted_out else ("yes" if d.can_be_texted else "no"),
+                        )
                     ]
                 )
 

@@ -1,26 +1,27 @@
 """The coordinator's import page: upload a CSV, see what it would do (or every bad row), then confirm.
 
-The upload waits between preview and confirm in the cache (Redis, or the file cache shared by every
-process on the machine), keyed by a random token and tied to the coordinator who uploaded it.
+The upload waits between preview and confirm in the database (``PendingImport``), keyed by a random token
+and tied to the coordinator who uploaded it, so it survives a Redis outage and any process can serve it.
+Files above ``IMPORT_BACKGROUND_ROWS`` rows are checked and imported by a Celery worker while the page
+shows a progress bar.
 """
 
-import secrets
+import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from config.permissions import CoordinatorRequiredMixin
 from delegates import imports
-from delegates.models import Conference
+from delegates.models import Conference, PendingImport
 
-PENDING_SECONDS = 30 * 60
-KINDS = {
-    "delegates": imports.DelegateResource,
-    "organisations": imports.OrganisationResource,
-}
+logger = logging.getLogger(__name__)
+EXPIRED = "That upload has expired or was already imported: upload the file again."
 
 
 class ImportForm(forms.Form):
@@ -42,14 +43,25 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _run(kind: str, *, data: bytes, user, dry_run: bool, conference):
-    if kind == "organisations":
-        return imports.import_organisations(data=data, user=user, dry_run=dry_run)
-    return imports.import_delegates(data=data, conference=conference, user=user, dry_run=dry_run)
+def _pending_for(request, token: str) -> PendingImport | None:
+    if not token:
+        return None
+    return (
+        PendingImport.objects.select_related("conference", "created_by")
+        .filter(token=token, created_by=request.user)
+        .first()
+    )
 
 
-def _key(token: str) -> str:
-    return f"cardvote:import:{token}"
+def _queue(pending: PendingImport, action: str) -> None:
+    """Hand a big file to a worker; if the broker cannot take it, do the work in this request instead."""
+    from delegates.tasks import run_pending_import
+
+    try:
+        run_pending_import.delay(pending.pk, action)
+    except Exception:
+        logger.warning("import %s: broker unavailable, running %s in the request", pending.pk, action)
+        run_pending_import.run(pending.pk, action)
 
 
 class DelegateImportView(CoordinatorRequiredMixin, View):
@@ -57,43 +69,66 @@ class DelegateImportView(CoordinatorRequiredMixin, View):
         return self.show_form(request, ImportForm())
 
     def post(self, request):
-        if "confirm" in request.POST:
-            return self.confirm(request, request.POST["confirm"])
+        for action in ("confirm", "columns", "cancel"):
+            if action in request.POST:
+                pending = _pending_for(request, request.POST[action])
+                if pending is None or pending.status != PendingImport.Status.READY:
+                    return self.show_form(request, ImportForm(), error=EXPIRED)
+                return getattr(self, action)(request, pending)
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.show_form(request, form)
+        upload = form.cleaned_data["file"]
+        data = upload.read()
         kind = form.cleaned_data["kind"]
-        data = form.cleaned_data["file"].read()
-        conference = Conference.current()
-        report = _run(kind, data=data, user=request.user, dry_run=True, conference=conference)
-        if report.file_error:
-            form.add_error("file", report.file_error)
+        # Whole-file problems are answered at once, before anything is stored.
+        try:
+            imports.decode_csv(data, noun=imports.SPECS[kind].noun)
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
             return self.show_form(request, form)
-        token = ""
-        if report.ok:
-            token = secrets.token_urlsafe(24)
-            pending = {
-                "user": request.user.pk,
-                "kind": kind,
-                "data": data,
-                "conference": getattr(conference, "pk", None),
-            }
-            cache.set(_key(token), pending, PENDING_SECONDS)
-        return self.show_report(request, report, token=token, file_name=form.cleaned_data["file"].name)
+        pending = imports.start_pending_import(
+            user=request.user, kind=kind, conference=Conference.current(), data=data, file_name=upload.name
+        )
+        return self.check(request, pending, file_form=form)
 
-    def confirm(self, request, token: str):
-        pending = cache.get(_key(token)) if token else None
-        if not pending or pending["user"] != request.user.pk:
-            message = "That upload has expired or was already imported: upload the file again."
-            return self.show_form(request, ImportForm(), error=message)
-        cache.delete(_key(token))
-        conference = Conference.objects.filter(pk=pending["conference"]).first()
-        report = _run(pending["kind"], data=pending["data"], user=request.user, dry_run=False, conference=conference)
+    def check(self, request, pending, *, file_form=None):
+        if imports.runs_in_background(pending):
+            _queue(pending, "check")
+            return redirect("delegate-import-pending", token=pending.token)
+        report = imports.check_pending_import(pending=pending)
+        if report.file_error and file_form is not None:
+            imports.cancel_pending_import(pending=pending)
+            file_form.add_error("file", report.file_error)
+            return self.show_form(request, file_form)
+        return show_report(request, pending, report)
+
+    def columns(self, request, pending):
+        report = imports.ImportReport.from_json(pending.report)
+        chosen = {}
+        for column in report.columns:
+            value = request.POST.get(f"column-{column.index}")
+            if value is not None and value != column.field:
+                chosen[column.key] = value
+        imports.choose_columns(pending=pending, chosen=chosen, user=request.user)
+        return self.check(request, pending)
+
+    def confirm(self, request, pending):
+        imports.set_skip_bad_rows(pending=pending, skip=request.POST.get("skip_bad_rows") == "1")
+        if imports.runs_in_background(pending):
+            imports.mark_importing(pending=pending)
+            _queue(pending, "import")
+            return redirect("delegate-import-pending", token=pending.token)
+        report = imports.confirm_pending_import(pending=pending)
         if report.committed:
-            messages.success(request, report.summary())
-            return redirect("delegate-import")
+            return finished(request, report)
         # The data changed between preview and confirm; show what is wrong now.
-        return self.show_report(request, report, token="")
+        return show_report(request, pending, report)
+
+    def cancel(self, request, pending):
+        imports.cancel_pending_import(pending=pending)
+        messages.info(request, "Import cancelled: nothing was imported and the upload is deleted.")
+        return redirect("delegate-import")
 
     def show_form(self, request, form, *, error=""):
         context = {
@@ -101,15 +136,57 @@ class DelegateImportView(CoordinatorRequiredMixin, View):
             "error": error,
             "conference": Conference.current(),
             "columns": {
-                kind: {
-                    "required": resource.required_columns,
-                    "optional": [c for c in resource.known_columns() if c not in resource.required_columns],
+                spec.kind: {
+                    "required": [imports.FIELD_LABELS[f] for f in spec.required],
+                    "optional": [imports.FIELD_LABELS[f] for f in spec.fields if f not in spec.required],
                 }
-                for kind, resource in KINDS.items()
+                for spec in imports.SPECS.values()
             },
+            "max_rows": settings.IMPORT_MAX_ROWS,
         }
         return render(request, "delegates/import.html", context)
 
-    def show_report(self, request, report, *, token: str, file_name: str = ""):
-        context = {"report": report, "token": token, "file_name": file_name, "conference": Conference.current()}
-        return render(request, "delegates/import_result.html", context)
+
+def finished(request, report):
+    messages.success(request, report.summary())
+    for warning in report.warnings:
+        messages.warning(request, warning)
+    return redirect("delegate-import")
+
+
+def show_report(request, pending, report):
+    spec = imports.SPECS[pending.kind]
+    context = {
+        "report": report,
+        "token": pending.token if report.file_error == "" else "",
+        "file_name": pending.file_name,
+        "conference": pending.conference or Conference.current(),
+        "field_choices": spec.choices(),
+        "open_columns": bool(report.column_error or report.ignored),
+    }
+    return render(request, "delegates/import_result.html", context)
+
+
+class PendingImportView(CoordinatorRequiredMixin, View):
+    """An upload being checked or imported in the background: a progress bar, then its report."""
+
+    def get(self, request, token):
+        pending = _pending_for(request, token)
+        if pending is None:
+            raise Http404(EXPIRED)
+        if pending.status in (PendingImport.Status.CHECKING, PendingImport.Status.IMPORTING):
+            context = {"pending": pending, "progress_url": reverse("delegate-import-progress", args=[token])}
+            return render(request, "delegates/import_progress.html", context)
+        report = imports.ImportReport.from_json(pending.report)
+        if pending.status == PendingImport.Status.DONE:
+            imports.cancel_pending_import(pending=pending)  # shown once, then gone
+            return finished(request, report)
+        return show_report(request, pending, report)
+
+
+class PendingImportProgressView(CoordinatorRequiredMixin, View):
+    def get(self, request, token):
+        pending = _pending_for(request, token)
+        if pending is None:
+            return JsonResponse({"status": "gone"}, status=404)
+        return JsonResponse({"status": pending.status, "done": pending.rows_done, "total": pending.rows_total})

@@ -211,7 +211,7 @@ def test_admin_import_lists_bad_rows_and_offers_no_confirm(coordinator_client, c
     [
         (b"", "The file is empty"),
         ((FIXTURES / "delegates_latin1.csv").read_bytes(), "not UTF-8 text"),
-        ((FIXTURES / "delegates_wrong_columns.csv").read_bytes(), "Unknown columns: surname, phone."),
+        ((FIXTURES / "delegates_wrong_columns.csv").read_bytes(), "No column for First name and Organisation"),
     ],
 )
 def test_admin_import_refuses_bad_files_with_a_clear_message(coordinator_client, conference, data, message):
@@ -242,5 +242,5 @@ def test_admin_export_of_delegates_is_csv_with_the_import_columns(coordinator_cl
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.splitlines()[0].startswith("first_name,")
-    assert "Ada,Liverpool Walton,+447700900" in body
+    assert body.splitlines()[0].startswith("\ufefffirst_name,")  # a byte-order mark, for Excel
+    assert "Ada,Liverpool Walton,'+447700900" in body  # neutralised: "+" would start a formula

@@ -301,7 +301,7 @@ def test_creating_into_another_conference(api_client, conference, walton):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"mobile": "12345"}, "mobile", "“12345” is not a valid phone number: check the number of digits."),
+        ({"mobile": "12345"}, "mobile", "“12345” is not a valid phone number: it has 5 digits, too few"),
         ({"mobile": "0161 496 0000"}, "mobile", "is not a mobile number"),
         ({"first_name": ""}, "first_name", "Enter a first name."),
         ({"first_name": "   "}, "first_name", "Enter a first name."),

@@ -61,7 +61,7 @@ def test_adding_a_delegate_stores_the_mobile_in_e164(coordinator_client, confere
 @pytest.mark.parametrize(
     ("mobile", "message"),
     [
-        ("0791112345", "is not a valid phone number: check the number of digits"),
+        ("0791112345", "is not a valid phone number: it has 10 digits, too few for a UK mobile"),
         ("020 7946 0000", "is not a mobile number, so it cannot receive texts"),
         ("not a number", "is not a phone number"),
         ("0" * 59, "too long"),

@@ -8,18 +8,22 @@ from delegates.models import Conference
 
 class Command(BaseCommand):
     help = (
-        "Import delegates from a CSV file into the current conference (or --conference). All or nothing: "
-        "a file with any bad row imports nothing and every bad row is listed. Safe to run again."
+        "Import delegates from a CSV file into the current conference (or --conference). All or nothing "
+        "(unless --skip-bad-rows): a file with any bad row imports nothing and every bad row is listed. "
+        "Safe to run again."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="CSV file: first_name,last_name,organisation,gender,seat_type,mobile,...")
         parser.add_argument("--conference", help="Slug or id of the conference (default: the current one).")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
+        parser.add_argument(
+            "--skip-bad-rows", action="store_true", help="Import the good rows and list the bad ones it skipped."
+        )
 
-    def handle(self, *args, path, conference, dry_run, **options):
+    def handle(self, *args, path, conference, dry_run, skip_bad_rows, **options):
         target = find_conference(conference)
-        report = import_delegates(data=read(path), conference=target, dry_run=dry_run)
+        report = import_delegates(data=read(path), conference=target, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
         finish(self, report)
 
 

@@ -13,6 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="CSV file: name,kind,region,membership,women_members,young_members,...")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
+        parser.add_argument(
+            "--skip-bad-rows", action="store_true", help="Import the good rows and list the bad ones it skipped."
+        )
 
-    def handle(self, *args, path, dry_run, **options):
-        finish(self, import_organisations(data=read(path), dry_run=dry_run))
+    def handle(self, *args, path, dry_run, skip_bad_rows, **options):
+        finish(self, import_organisations(data=read(path), dry_run=dry_run, skip_bad_rows=skip_bad_rows))
