@@ -1,0 +1,59 @@
+"""On a phone, a coordinator uploads the party's file with a heading Cardvote does not know, says which
+column it is, checks the rows as they will be read, and imports them."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import PASSWORD, log_in, shot
+from tests.factories import CoordinatorFactory, OrganisationFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PARTY_FILE = (
+    "Forename,Surname,Lodge,Mobile Number,E-mail address,Membership No.\n"
+    "Ada,Lovelace,Liverpool Walton,07700 900001,ada@example.org,L0001\n"
+    "Bob,Smith-Featherstonehaugh-Cholmondeley,Liverpool Walton,+44 (0)7911 323456,,L0002\n"
+    "Cath,Jones,Liverpool Walton,0044 7700 900003,cath@example.org,L0003\n"
+)
+
+
+@pytest.fixture
+def organisations(db, conference):
+    CoordinatorFactory(username="coordinator", password=PASSWORD)
+    OrganisationFactory(name="Liverpool Walton", gss_code="E14001234", membership=900, women_members=10)
+
+
+def assert_fits(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"page is {width}px wide"
+
+
+def test_a_party_file_with_an_unknown_heading_is_mapped_and_imported(
+    organisations, live_server, page, viewport_name, tmp_path
+):
+    path = tmp_path / "party.csv"
+    path.write_text(PARTY_FILE, encoding="utf-8")
+    log_in(page, live_server.url, "/import/")
+
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("heading", name="Which column is which?").wait_for()
+    assert "No column for Organisation (CLP or affiliate)" in page.content()
+    assert_fits(page)
+    shot(page, f"import-mapping-{viewport_name}")
+
+    page.get_by_label("“Lodge” not recognised").select_option(label="Organisation (CLP or affiliate)")
+    page.get_by_role("button", name="Use these columns").click()
+    page.get_by_role("heading", name="Check before importing").wait_for()
+    preview = page.locator("#import-preview").inner_text()
+    assert "Ada Lovelace" in preview and "Liverpool Walton" in preview and "+447911323456" in preview
+    assert "Ignored column: Membership No." in page.content()
+    assert_fits(page)
+    shot(page, f"import-mapped-preview-{viewport_name}")
+
+    page.get_by_role("button", name=re.compile(r"^Import 3 delegates")).click()
+    page.wait_for_url(re.compile(r"/import/$"))
+    assert "Imported delegates: 3 new, 0 updated, 0 unchanged." in page.content()
+    assert_fits(page)
+    shot(page, f"import-done-{viewport_name}")
