@@ -71,6 +71,4 @@ def test_database_and_redis_urls_select_postgres_and_redis(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "django.db.backends.postgresql redis://127.0.0.1:6379/0 django.core.cache.backends.redis.RedisCache" in (
-        result.stdout
-    )
+    assert "django.db.backends.postgresql redis://127.0.0.1:6379/0 django_redis.cache.RedisCache" in (result.stdout)
