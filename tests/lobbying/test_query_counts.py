@@ -50,3 +50,8 @@ def test_pages_take_the_same_number_of_queries_at_every_scale(client, demo, djan
             reverse("lobbying:stance-delegates"), {"motion": demo["motion"].pk, "stance": "undecided"}
         )
     assert response.status_code == 200
+
+    # session, user, coordinator group; conference; tracked motions; attending totals; stances grouped.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("api-whip-counts"))
+    assert len(response.json()["results"]) == 6

@@ -1,0 +1,11 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from lobbying.api import MotionViewSet, StanceChangeViewSet, SubmissionViewSet, WhipCountView
+
+router = SimpleRouter()
+router.register("motions", MotionViewSet, basename="api-motion")
+router.register("submissions", SubmissionViewSet, basename="api-submission")
+router.register("stance-changes", StanceChangeViewSet, basename="api-stance-change")
+
+urlpatterns = [*router.urls, path("whip-counts/", WhipCountView.as_view(), name="api-whip-counts")]
