@@ -117,21 +117,8 @@ def enqueue_on_commit(message_id: int, countdown: float | None = None) -> None:
     transaction.on_commit(partial(_publish_in_batch, batch, message_id, countdown))
 
 
-def send_sms(
-    *,
-    to: str,
-    body: str,
-    key: str,
-    purpose: str,
-    marketing: bool = True,
-    useless_after: datetime | None = None,
-    opt_out_exempt: bool = False,
-) -> OutboundMessage:
-    """Write the text to the outbox and queue it once the caller's transaction commits.
-
-    Safe to call twice with the same key: the second call returns the first row and queues nothing.
-    Raises ValidationError (per field) for a bad number, an empty or over-long body, a bad key or purpose.
-    """
+def _validated(*, to: str, body: str, key: str, purpose: str, marketing: bool):
+    """The number in E.164 and the composed text, or a ValidationError per field (send_sms and send_batch alike)."""
     errors = {}
     if not key or len(key) > 200:
         errors["key"] = "An idempotency key of 1–200 characters is required."
@@ -147,6 +134,25 @@ def send_sms(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    return number, info
+
+
+def send_sms(
+    *,
+    to: str,
+    body: str,
+    key: str,
+    purpose: str,
+    marketing: bool = True,
+    useless_after: datetime | None = None,
+    opt_out_exempt: bool = False,
+) -> OutboundMessage:
+    """Write the text to the outbox and queue it once the caller's transaction commits.
+
+    Safe to call twice with the same key: the second call returns the first row and queues nothing.
+    Raises ValidationError (per field) for a bad number, an empty or over-long body, a bad key or purpose.
+    """
+    number, info = _validated(to=to, body=body, key=key, purpose=purpose, marketing=marketing)
 
     with transaction.atomic():
         existing = OutboundMessage.objects.filter(idempotency_key=key).first()
@@ -181,6 +187,134 @@ def send_sms(
         if status == Status.QUEUED:
             enqueue_on_commit(message.pk)
     return message
+
+
+# --- Sending in bulk --------------------------------------------------------------------------------
+
+# Ids per dispatcher task: the request publishes one task per chunk, a worker publishes the deliveries.
+DISPATCH_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class BatchText:
+    to: str
+    body: str
+    key: str
+
+
+@dataclass
+class BatchResult:
+    queued: list[int]  # ids written now and queued for sending
+    skipped: list[int]  # ids written now as `skipped` (opted out, or past useless_after)
+    existing: list[int]  # ids that already had these keys: nothing written or queued again
+
+    @property
+    def total(self) -> int:
+        return len(self.queued) + len(self.skipped) + len(self.existing)
+
+
+def send_batch(
+    texts,
+    *,
+    purpose: str,
+    marketing: bool = True,
+    useless_after: datetime | None = None,
+) -> BatchResult:
+    """Queue many texts at once (a briefing): the same rows and rules as send_sms, a fixed number of queries.
+
+    ``texts``: BatchText (or (to, body, key) tuples). All or nothing: any bad row raises a ValidationError
+    naming each bad row by position, and nothing is written. Keys already in the outbox are left alone (a
+    re-run briefing queues nothing twice); a key repeated within the batch counts once. Numbers on the
+    opt-out list get `skipped` rows, found with one query. One bulk INSERT of outbox rows and one of their
+    history rows; after commit, one dispatcher task per DISPATCH_CHUNK ids, which a worker turns into the
+    per-text delivery tasks (so the request makes no broker round trip per text).
+    """
+    rows: dict[str, tuple[str, object]] = {}
+    errors = []
+    for position, text in enumerate(texts, start=1):
+        to, body, key = (text.to, text.body, text.key) if isinstance(text, BatchText) else text
+        try:
+            number, info = _validated(to=to, body=body, key=key, purpose=purpose, marketing=marketing)
+        except ValidationError as exc:
+            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            errors.append(f"Text {position}: {detail}")
+            continue
+        rows.setdefault(key, (number, info))
+    if errors:
+        raise ValidationError({"texts": errors})
+
+    now = timezone.now()
+    expired = useless_after is not None and useless_after <= now
+    with transaction.atomic():
+        existing = dict(
+            OutboundMessage.objects.filter(idempotency_key__in=list(rows)).values_list("idempotency_key", "pk")
+        )
+        fresh = {key: row for key, row in rows.items() if key not in existing}
+        opted_out = set()
+        if fresh and not expired:
+            opted_out = set(
+                OptOut.objects.filter(number__in={number for number, _ in fresh.values()}, opted_out=True).values_list(
+                    "number", flat=True
+                )
+            )
+
+        def outcome(number):
+            if expired:
+                return Status.SKIPPED, "already past its useless-after time", "expired"
+            if number in opted_out:
+                return Status.SKIPPED, "number is on the opt-out list", "opted_out"
+            return Status.QUEUED, "created", ""
+
+        messages, reasons = [], []
+        for key, (number, info) in fresh.items():
+            status, reason, code = outcome(number)
+            reasons.append(reason)
+            messages.append(
+                OutboundMessage(
+                    idempotency_key=key,
+                    to=number,
+                    body=info.text,
+                    purpose=purpose,
+                    marketing=marketing,
+                    status=status,
+                    useless_after=useless_after,
+                    segments=info.segments,
+                    encoding=info.encoding,
+                    next_attempt_at=now,
+                    error_code=code,
+                    error_message=explain(code),
+                )
+            )
+        # A concurrent twin of this batch raises IntegrityError here, and the caller's transaction with it:
+        # the briefing is then not half-queued, and pressing send again finds every key already there.
+        OutboundMessage.objects.bulk_create(messages, batch_size=1000)
+        OutboundStatusChange.objects.bulk_create(
+            [
+                OutboundStatusChange(message_id=m.pk, from_status="", to_status=m.status, reason=reason)
+                for m, reason in zip(messages, reasons, strict=True)
+            ],
+            batch_size=1000,
+        )
+        queued = [m.pk for m in messages if m.status == Status.QUEUED]
+        for start in range(0, len(queued), DISPATCH_CHUNK):
+            transaction.on_commit(partial(dispatch, queued[start : start + DISPATCH_CHUNK]))
+    return BatchResult(
+        queued=queued,
+        skipped=[m.pk for m in messages if m.status != Status.QUEUED],
+        existing=list(existing.values()),
+    )
+
+
+def dispatch(message_ids: list[int]) -> bool:
+    """Publish one dispatcher task for these ids; if the broker is down they stay queued for the sweeper."""
+    from messaging.tasks import dispatch_outbound
+
+    try:
+        dispatch_outbound.apply_async((message_ids,), queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=False)
+    except Exception as exc:  # any broker failure: the rows are written and the sweeper re-queues them
+        logger.warning("sms: could not queue %s texts (%s); the sweeper will", len(message_ids), type(exc).__name__)
+        return False
+    return True
 
 
 def transition(

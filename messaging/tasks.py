@@ -62,6 +62,27 @@ def sweep_outbox() -> dict:
     return sweep()
 
 
+@shared_task(ignore_result=True, acks_late=True, time_limit=300)
+def dispatch_outbound(message_ids: list[int]) -> int:
+    """Turn one batch (services.send_batch) into a delivery task per text, published over one connection.
+
+    Done in a worker so that the request that queued a briefing made one publish, not thousands. If this
+    stops halfway (broker lost, worker killed), the rest stay `queued` and the sweeper re-queues them; a
+    task published twice is harmless (only one claim wins).
+    """
+    published = 0
+    with deliver_outbound.app.producer_or_acquire() as producer:
+        for message_id in message_ids:
+            try:
+                deliver_outbound.apply_async((int(message_id),), producer=producer, retry=False)
+            except Exception as exc:  # the broker went away: the sweeper has the rest
+                reason = type(exc).__name__
+                logger.warning("sms dispatch: stopped at %s of %s (%s)", published, len(message_ids), reason)
+                break
+            published += 1
+    return published
+
+
 def deliver(message_id: int) -> str:
     message = services.claim(message_id)
     if message is None:
