@@ -95,7 +95,10 @@ def _bar_rows(keys, delegates, votes, *, vote_total, vote_weight, link, weights=
             # Share of the whole conference card vote: the section is normalised to its weight.
             row["vote_share"] = round(vote_weight * v / vote_total, 1)
         if weights:
-            row["vote_share"] = weights[value]
+            # Each section counts for its weight once it has any vote, however many members it has: draw the
+            # bar to that normalised share (of the whole conference), not to the raw membership.
+            row["vote_share"] = weights[value] if v else 0
+            row["votes_width"] = row["vote_share"]
         rows.append(row)
     return rows
 

@@ -7,6 +7,11 @@
     document.querySelectorAll("details[data-open-wide]").forEach(function (el) { el.open = true; });
   }
 
+  // The main menu shows as a row on a wide screen through CSS (::details-content); older browsers get it opened.
+  if (window.CSS && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 48em)").matches) {
+    document.querySelectorAll("details.site-menu").forEach(function (el) { el.open = true; });
+  }
+
   // Show the consent fields that belong to the chosen action (all stay visible without JavaScript).
   document.querySelectorAll("[data-show-when]").forEach(function (block) {
     var rule = block.getAttribute("data-show-when").split("=");

@@ -119,3 +119,13 @@ def test_query_counts_stay_flat_with_more_over_entitled_delegations(coordinator_
     small = _count(coordinator_client, url)
     _build(conference, 40)
     assert _count(coordinator_client, url) == small
+
+
+def test_the_by_section_card_vote_bars_are_drawn_to_the_normalised_share_they_label(coordinator_client, conference):
+    clp = OrganisationFactory(membership=900)
+    union = UnionFactory(membership=450_000)
+    DelegateFactory(conference=conference, organisation=clp)
+    DelegateFactory(conference=conference, organisation=union)
+    rows = {row["label"]: row for row in coordinator_client.get(reverse("dashboard")).context["section_rows"]}
+    # 900 members against 450,000, but each section is half the card vote: both bars are half-length.
+    assert [(r["vote_share"], r["votes_width"]) for r in rows.values()] == [(50, 50), (50, 50)]

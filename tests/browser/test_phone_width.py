@@ -1,0 +1,121 @@
+"""No coordinator page is wider than a 390-px phone: every named page without arguments, plus the detail and
+edit pages of an organisation and a delegate with long unbroken names. The admin and the API are exempt."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from messaging.models import InboundMessage, OutboundMessage
+from tests.browser.conftest import PASSWORD, SCREENSHOTS, log_in
+from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+LONG_WORD = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
+# Not coordinator pages (or not HTML): the admin, the API and its docs, webhooks, the health probe, logging in
+# and out, downloads.
+EXEMPT_PREFIXES = ("/admin/", "/api/", "/sms/", "/healthz", "/login/", "/logout/")
+
+
+def _no_argument_paths(resolver=None, prefix="") -> set[str]:
+    """Every URL pattern that takes no arguments, as a path: new pages are walked without editing this test."""
+    resolver = resolver or get_resolver()
+    paths = set()
+    for pattern in resolver.url_patterns:
+        route = str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if "<" in route or "(?P" in route:
+                continue
+            paths |= _no_argument_paths(pattern, prefix + route.lstrip("^"))
+        elif isinstance(pattern, URLPattern):
+            if "<" in route or "(?P" in route or "(" in route:
+                continue
+            path = "/" + prefix + route.lstrip("^").rstrip("$").replace("\\", "")
+            paths.add(path)
+    return {p for p in paths if not p.startswith(EXEMPT_PREFIXES) and not p.endswith((".csv", ".ics", ".json"))}
+
+
+@pytest.fixture
+def seeded(db, conference):
+    CoordinatorFactory(username="coordinator", password=PASSWORD)
+    organisation = OrganisationFactory(name=f"{LONG_WORD} and Ynys Môn Constituency Labour Party", membership=2100)
+    UnionFactory(name="Unite the Union", short_name="Unite")
+    for i in range(12):
+        delegate = DelegateFactory(
+            conference=conference,
+            organisation=organisation,
+            first_name=f"{LONG_WORD}{i}",
+            last_name="Featherstonehaugh-Cholmondeley",
+            email=f"{LONG_WORD.lower()}{i}@example-very-long-domain-name.org.uk",
+        )
+        if i % 2:
+            SmsConsentFactory(delegate=delegate)
+    sent = OutboundMessage.objects.create(
+        idempotency_key="briefing:1:delegate:1", to=delegate.mobile, body="Vote FOR composite 3", purpose="briefing"
+    )
+    InboundMessage.objects.create(
+        from_number=delegate.mobile, body=LONG_WORD * 2, provider_sid="SMwide1", in_reply_to=sent
+    )
+    return {"organisation": organisation, "delegate": delegate}
+
+
+def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser):
+    organisation, delegate = seeded["organisation"], seeded["delegate"]
+    paths = [
+        *sorted(_no_argument_paths()),
+        f"/organisations/{organisation.pk}/",
+        f"/organisations/{organisation.pk}/edit/",
+        f"/delegates/{delegate.pk}/",
+        f"/delegates/{delegate.pk}/edit/",
+        "/delegates/?q=Llan",
+    ]
+    assert {"/", "/delegates/", "/organisations/", "/import/", "/messages/"} <= set(paths)
+
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, "/delegates/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    too_wide, visited = {}, []
+    try:
+        for path in paths:
+            # POST-only actions (405) and downloads are not pages; a page must not answer 500.
+            probe = context.request.get(f"{live_server.url}{path}", max_redirects=0)
+            assert probe.status < 500, f"{path} answered {probe.status}"
+            if probe.status != 200 or "text/html" not in (probe.headers.get("content-type") or ""):
+                continue
+            page.goto(f"{live_server.url}{path}")
+            visited.append(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "dashboard"
+            page.screenshot(path=str(SCREENSHOTS / f"phone-width-{name}.png"), full_page=True)
+            if width > PHONE["width"]:
+                too_wide[path] = width
+            # A table that stacks into cards on a phone must fit without hiding text in a sideways scroll.
+            cut = page.evaluate(
+                "[...document.querySelectorAll('.table-wrap')]"
+                ".filter(w => w.querySelector('.table-stack') && w.scrollWidth > w.clientWidth + 1).length"
+            )
+            if cut:
+                too_wide[f"{path} (stacked table scrolls)"] = cut
+    finally:
+        context.close()
+    assert {"/", "/delegates/", "/organisations/", "/messages/", f"/delegates/{delegate.pk}/edit/"} <= set(visited)
+    assert too_wide == {}, f"pages wider than a 390-px phone: {too_wide}"
+
+
+def test_the_navigation_folds_into_one_menu_on_a_phone(seeded, live_server, browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "/delegates/")
+        header = page.locator(".site-header").bounding_box()
+        assert header["height"] < 80, f"the header takes {header['height']} px: the nav should fold"
+        menu = page.locator(".site-menu > summary")
+        assert menu.is_visible()
+        assert not page.get_by_role("link", name="Organisations").is_visible()
+        menu.click()
+        page.get_by_role("link", name="Organisations").click()
+        page.wait_for_url("**/organisations/")
+    finally:
+        context.close()
