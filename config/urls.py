@@ -8,6 +8,7 @@ from config.health import healthz
 api_patterns = [
     path("", include("delegates.api_urls")),
     path("", include("lobbying.api_urls")),
+    path("", include("volunteers.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

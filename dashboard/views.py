@@ -8,6 +8,7 @@ from delegates.selectors import conference_overview, over_entitlement_alert
 from lobbying import selectors as lobbying_selectors
 from lobbying.forms import read_as_of
 from messaging.selectors import stuck_outbox
+from volunteers.selectors import rota_gaps_alert
 
 
 class DashboardView(CoordinatorRequiredMixin, TemplateView):
@@ -28,6 +29,8 @@ class DashboardView(CoordinatorRequiredMixin, TemplateView):
             return context
         context.update(conference_overview(conference=conference))
         if alert := over_entitlement_alert(conference=conference):
+            context["alerts"].append(alert)
+        if alert := rota_gaps_alert(conference=conference):
             context["alerts"].append(alert)
         context.update(self.whip(conference, context["alerts"]))
         return context

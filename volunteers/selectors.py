@@ -84,3 +84,26 @@ def volunteers_by_number(numbers: set[str]) -> dict[str, Contact]:
 
 def masked_mobile(volunteer) -> str:
     return masked(volunteer.mobile)
+
+
+def rota_gaps_alert(*, conference, now=None, hours: int = 24) -> dict | None:
+    """For the dashboard: shifts in the next `hours` short of their minimum (one query), or None."""
+    from django.db.models import Count, F, Q
+
+    now = now or timezone.now()
+    short = (
+        Shift.objects.filter(
+            conference=conference, cancelled=False, starts_at__gt=now, starts_at__lte=now + dt.timedelta(hours=hours)
+        )
+        .annotate(held=Count("signups", filter=Q(signups__status__in=("confirmed", "offered", "attended"))))
+        .filter(held__lt=F("minimum"))
+        .count()
+    )
+    if not short:
+        return None
+    return {
+        "level": "warning",
+        "text": f"{short} volunteer shift{'s' if short != 1 else ''} in the next {hours} hours "
+        f"{'are' if short != 1 else 'is'} short of the minimum: see the rota.",
+        "url": reverse("volunteers:rota"),
+    }

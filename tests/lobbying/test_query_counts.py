@@ -32,9 +32,10 @@ def test_pages_take_the_same_number_of_queries_at_every_scale(client, demo, djan
     client.force_login(CoordinatorFactory(username="cora"))
 
     # session, user, coordinator group; stuck outbox; conference; delegates overview: organisations, delegates,
-    # consents, card votes, region delegates, region votes (6); delegations over entitlement; whip: tracked
-    # motions, attending totals, stances now, stances a day ago, delegates with a new stance (5).
-    with django_assert_num_queries(17):
+    # consents, card votes, region delegates, region votes (6); delegations over entitlement; volunteer shifts
+    # short of their minimum; whip: tracked motions, attending totals, stances now, stances a day ago, delegates
+    # with a new stance (5).
+    with django_assert_num_queries(18):
         response = client.get(reverse("dashboard"))
     assert "Child poverty and social security" in response.content.decode()
 

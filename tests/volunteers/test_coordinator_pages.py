@@ -257,3 +257,21 @@ def test_volunteer_detail_shows_number_consent_and_history(coordinator_client, s
     sign(shift, volunteer)
     html = coordinator_client.get(reverse("volunteers:volunteer-detail", args=[volunteer.pk])).content.decode()
     assert volunteer.mobile in html and "I agree to texts" in html and "new → confirmed" in html
+
+
+def test_dashboard_warns_of_shifts_short_of_their_minimum_in_the_next_day(coordinator_client, shift):
+    from django.utils import timezone
+
+    from volunteers.selectors import rota_gaps_alert
+
+    ShiftFactory(
+        conference=shift.conference,
+        location=shift.location,
+        starts_at=at(25, 15),
+        ends_at=at(25, 17),
+        capacity=2,
+        minimum=1,
+    )
+    response = coordinator_client.get(reverse("dashboard"))
+    assert "1 volunteer shift in the next 24 hours is short" in response.content.decode()
+    assert rota_gaps_alert(conference=shift.conference, now=timezone.now(), hours=72)["text"].startswith("2 ")
