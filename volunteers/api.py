@@ -126,7 +126,7 @@ class ShiftViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
 
     @extend_schema(request=None, responses=ShiftSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsCoordinator])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, **kwargs):
         """Cancel the shift: its sign-ups are cancelled and its volunteers texted."""
         services.cancel_shift(shift=self.get_object(), by=request.user)
         return Response(ShiftSerializer(self.get_queryset().get(pk=pk), context={"request": request}).data)
@@ -243,7 +243,7 @@ class SignupViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses=SignupSerializer)
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, **kwargs):
         """Cancel; a place it held is offered to the next on the waitlist."""
         return self._act(
             request,
@@ -256,15 +256,15 @@ class SignupViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses=SignupSerializer)
     @action(detail=True, methods=["post"])
-    def attended(self, request, pk=None):
+    def attended(self, request, pk=None, **kwargs):
         return self._act(request, services.record_attendance, attended=True, by=request.user)
 
     @extend_schema(request=None, responses=SignupSerializer)
     @action(detail=True, methods=["post"], url_path="no-show")
-    def no_show(self, request, pk=None):
+    def no_show(self, request, pk=None, **kwargs):
         return self._act(request, services.record_attendance, attended=False, by=request.user)
 
     @extend_schema(responses=SignupChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
+    def history(self, request, pk=None, **kwargs):
         return Response(SignupChangeSerializer(self.get_object().changes.all(), many=True).data)

@@ -39,6 +39,11 @@ PUBLIC_VIEWS = {
     "volunteers:cover",
     # A volunteer's lobbying assignment by signed, expiring, revocable link.
     "lobbying:volunteer-link",
+    # The API's shift list: places left, no names (writes still need a coordinator: DRF permission).
+    "api-shift-list",
+    "api-shift-detail",
+    "api-shift-location-list",
+    "api-shift-location-detail",
 }
 
 # Values tried for URL parameters, by name first, then any that fits the parameter's pattern.
