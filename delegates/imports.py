@@ -40,7 +40,7 @@ import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import EmailValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from import_export import fields, resources, widgets
@@ -1135,9 +1135,34 @@ def apply_delegate_rows(*, conference: Conference, rows: list[DelegateRow], user
         if row.consent:
             consents.append((pk, *row.consent))
     if updates:
-        Delegate.objects.bulk_update(updates, sorted(changed_fields | {"updated_at"}))
+        _update_all(updates, sorted(changed_fields | {"updated_at"}))
     if consents:
         services.record_imported_sms_consents(consents=consents, recorded_by=user)
+
+
+def _update_all(delegates: list[Delegate], field_names: list[str]) -> None:
+    """One UPDATE … FROM (VALUES …) for every changed delegate on PostgreSQL.
+
+    Django's bulk_update writes a CASE with one branch per row for each field, which PostgreSQL evaluates
+    row by row: quadratic, ~6 s for 1,500 delegates. Joining a VALUES list is linear.
+    """
+    if connection.vendor != "postgresql":
+        Delegate.objects.bulk_update(delegates, field_names)
+        return
+    quote = connection.ops.quote_name
+    columns = [Delegate._meta.get_field(name) for name in field_names]
+    row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    params = []
+    for delegate in delegates:
+        params.append(delegate.pk)
+        params += [column.get_db_prep_save(getattr(delegate, column.attname), connection) for column in columns]
+    names = ", ".join(quote(column.column) for column in columns)
+    assignments = ", ".join(f"{quote(column.column)} = v.{quote(column.column)}" for column in columns)
+    # Table and column names come from the model; every value is a bound parameter.
+    values = ", ".join([row] * len(delegates))
+    sql = f"UPDATE {quote(Delegate._meta.db_table)} AS t SET {assignments} FROM (VALUES {values}) AS v(id, {names}) WHERE t.id = v.id"  # noqa: E501, S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _delegates_report(parsed: ParsedFile, *, conference, user, dry_run, skip_bad_rows, progress) -> ImportReport:

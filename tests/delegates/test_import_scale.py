@@ -88,6 +88,14 @@ def test_a_big_import_writes_every_row_and_consent_correctly(conference, organis
     assert SmsConsent.objects.filter(withdrawn_at__isnull=True).count() == 100
     again = import_delegates(data=party_file(organisations, 300), conference=conference)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 300)
+    before = dict(Delegate.objects.values_list("pk", "updated_at"))
+    edited = party_file(organisations, 300).replace(b"example.org", b"example.net").replace(b"Del5,", b"Dee5,")
+    changed = import_delegates(data=edited, conference=conference)
+    assert (changed.new, changed.updated, changed.unchanged) == (0, 300, 0)
+    assert set(Delegate.objects.values_list("email", flat=True)) == {f"d{i}@example.net" for i in range(300)}
+    assert Delegate.objects.get(mobile="+447700900005").first_name == "Dee5"
+    assert Delegate.objects.get(mobile="+447700900006").first_name == "Del6"  # only the file's changes
+    assert all(updated_at > before[pk] for pk, updated_at in Delegate.objects.values_list("pk", "updated_at"))
 
 
 # --- A row cap, stated and refused clearly --------------------------------------------------------------
