@@ -62,6 +62,7 @@ class RotaView(ConferenceMixin, View):
         shifts = list(selectors.rota(self.conference, day))
         for shift in shifts:
             shift.gap = not shift.cancelled and shift.taken < shift.minimum
+            shift.short_by = max(shift.minimum - shift.taken, 0)
             shift.fill_percent = min(100, round(100 * shift.taken / shift.capacity))
             shift.minimum_percent = round(100 * shift.minimum / shift.capacity)
         live = [s for s in shifts if not s.cancelled]

@@ -178,7 +178,9 @@ def my_shifts(request, token):
             "cutoff_minutes": settings.VOLUNTEER_CANCEL_CUTOFF_MINUTES,
         },
     )
-    response["Referrer-Policy"] = "no-referrer"  # the link is the key to this page: don't leak it to other sites
+    # The link is the key to this page: never sent to other sites ("no-referrer" would make browsers send
+    # Origin: null on the page's own forms, which CSRF refuses).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -92,7 +92,7 @@ def test_signing_up_confirms_texts_the_private_link_and_lands_on_my_shifts(clien
     assert links.my_shifts_url(volunteer.pk) in text.body
     page = client.get(response["Location"])
     assert "Asha Patel" in page.content.decode() and "You're on" in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
 
 
 def test_a_double_submitted_form_signs_up_once(client, frozen, sms):
