@@ -3,6 +3,7 @@
 Names are the public contract in shared/README.md. A malformed value raises ImproperlyConfigured naming it.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "axes",  # login lockout (config/security.py)
     "config",
     "messaging",
     "delegates",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers a locked-out login with the lockout page (axes wants to be last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -209,6 +213,25 @@ PUBLIC_URL_NAMES = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Password guessing: django-axes counts failed logins in the database (every process and machine sees them) and
+# locks out an account, and separately a client address, after LOGIN_FAILURE_LIMIT failures for
+# LOGIN_COOLOFF_MINUTES. /login/ and /admin/login/ both authenticate through its backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: an account from anywhere, or an address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_CLIENT_STR_CALLABLE = "config.security.axes_client_str"
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password1", "new_password2"]
+# Behind a proxy: the header it sets with the client's address (e.g. X-Forwarded-For, X-Real-IP). Unset: the
+# connection's address. Never set it without a proxy that overwrites the header, or clients choose their address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -230,6 +253,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Per user (token or session) and per anonymous address, counted in the default cache (Redis when set).
+    "DEFAULT_THROTTLE_CLASSES": ["config.security.UserThrottle", "config.security.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_RATE_USER", "600/minute"),
+        "anon": env_str("API_RATE_ANON", "60/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cardvote API",
