@@ -53,6 +53,60 @@ class OrganisationForm(forms.ModelForm):
         return code
 
 
+class OrganisationInput(forms.TextInput):
+    """A text box with a <datalist> of every organisation: the browser filters it as you type, no JavaScript.
+
+    Replaces a 664-option select that was unusable on a phone. One query for the names when it renders.
+    """
+
+    template_name = "delegates/widgets/organisation_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": "organisation-options", "autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        rows = Organisation.objects.order_by("name").values_list("name", "kind", "region", "short_name")
+        kinds = dict(Organisation.Kind.choices)
+        context["widget"]["options"] = [
+            {"name": name, "hint": " · ".join(filter(None, [kinds.get(kind, kind), short, region]))}
+            for name, kind, region, short in rows
+        ]
+        return context
+
+
+class OrganisationByNameField(forms.ModelChoiceField):
+    """Chosen by typing its name (any case), short name or GSS code; an id still works for old links."""
+
+    widget = OrganisationInput
+    default_error_messages = {
+        "invalid_choice": "No organisation called “%(value)s”. Pick one from the list as you type, "
+        "or add the organisation first."
+    }
+
+    def prepare_value(self, value):
+        if isinstance(value, Organisation):
+            return value.name
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            found = self.queryset.filter(pk=int(value)).values_list("name", flat=True).first()
+            return found or value
+        return value
+
+    def to_python(self, value):
+        text = " ".join(str(value or "").split())
+        if not text:
+            return None
+        match = (
+            self.queryset.filter(name__iexact=text).first()
+            or (self.queryset.filter(pk=int(text)).first() if text.isdigit() else None)
+            or self.queryset.filter(short_name__iexact=text).first()
+            or self.queryset.filter(gss_code__iexact=text).first()
+        )
+        if match is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text})
+        return match
+
+
 class DelegateForm(forms.ModelForm):
     """A delegate and, in the same submit, what they agreed to about texts (PECR consent)."""
 
@@ -101,6 +155,8 @@ class DelegateForm(forms.ModelForm):
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"is_attending": "Attending conference", "seat_type": "Seat"}
+        field_classes = {"organisation": OrganisationByNameField}
+        help_texts = {"organisation": "Type part of the name, e.g. “Walton”, and pick it from the list."}
 
     def __init__(self, *args, conference, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,7 +164,7 @@ class DelegateForm(forms.ModelForm):
         if self.instance.pk is None:
             self.instance.conference = conference
         self.fields["organisation"].queryset = Organisation.objects.order_by("name")
-        self.fields["organisation"].empty_label = "Choose an organisation…"
+        self.fields["organisation"].widget.attrs["placeholder"] = "Start typing a CLP or affiliate"
         self.current_consent = self.instance.current_sms_consent() if self.instance.pk else None
         if self.current_consent:
             self.fields["consent_action"].choices = [
