@@ -1,13 +1,14 @@
-"""`python -m bench`: every bench; `python -m bench imports|sms [options]` runs one.
+"""`python -m bench`: every bench; `python -m bench imports|sms|signups [options]` runs one.
 
 bench/imports.py: the delegate import at conference scale. bench/sms_outbox.py: the SMS outbox.
+bench/signups.py: volunteer sign-ups through gunicorn (p50/p95, overbookings) and /shifts/ transfer size.
 """
 
 import sys
 
-from bench import imports, sms_outbox
+from bench import imports, signups, sms_outbox
 
-BENCHES = {"imports": imports.main, "sms": sms_outbox.main}
+BENCHES = {"imports": imports.main, "sms": sms_outbox.main, "signups": signups.main}
 
 args = sys.argv[1:]
 if args and args[0] in BENCHES:
