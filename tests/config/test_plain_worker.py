@@ -31,9 +31,9 @@ Status = OutboundMessage.Status
 
 def test_every_queue_the_app_routes_to_is_declared_for_a_plain_worker():
     routed = {route["queue"] for route in app.conf.task_routes.values()}
-    routed |= {
-        entry["options"]["queue"] for entry in app.conf.beat_schedule.values() if "queue" in entry.get("options", {})
-    }
+    for entry in app.conf.beat_schedule.values():  # beat's own queue option, else where the task is routed
+        queue = entry.get("options", {}).get("queue") or app.amqp.router.route({}, entry["task"])["queue"].name
+        routed.add(queue)
     routed.add(app.conf.task_default_queue)
     # What `celery -A config worker` without -Q consumes: the declared queues (or only the default one).
     declared = {queue.name for queue in app.conf.task_queues or ()}
