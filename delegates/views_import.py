@@ -72,7 +72,9 @@ class DelegateImportView(CoordinatorRequiredMixin, View):
         for action in ("confirm", "columns", "cancel"):
             if action in request.POST:
                 pending = _pending_for(request, request.POST[action])
-                if pending is None or pending.status != PendingImport.Status.READY:
+                # A file still being checked can be cancelled (its worker finds the row gone and stops).
+                ready = pending is not None and (pending.status == PendingImport.Status.READY or action == "cancel")
+                if not ready or pending.status == PendingImport.Status.IMPORTING:
                     return self.show_form(request, ImportForm(), error=EXPIRED)
                 return getattr(self, action)(request, pending)
         form = ImportForm(request.POST, request.FILES)

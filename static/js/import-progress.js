@@ -6,11 +6,19 @@
   var text = document.getElementById("import-progress-text");
   var url = bar.getAttribute("data-progress-url");
   var started = Date.now();
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
 
   function poll() {
+    if (leaving) { return; }
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (state) {
+        if (leaving) { return; }
+        if (state.status === "gone") {
+          text.textContent = "This upload was cancelled or has expired.";
+          return;
+        }
         if (state.status !== "checking" && state.status !== "importing") {
           window.location.reload();
           return;

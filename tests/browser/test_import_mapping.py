@@ -57,3 +57,37 @@ def test_a_party_file_with_an_unknown_heading_is_mapped_and_imported(
     assert "Imported delegates: 3 new, 0 updated, 0 unchanged." in page.content()
     assert_fits(page)
     shot(page, f"import-done-{viewport_name}")
+
+
+@pytest.fixture
+def file_being_checked(organisations, conference):
+    from django.contrib.auth import get_user_model
+
+    from delegates import imports
+    from delegates.models import PendingImport
+
+    user = get_user_model().objects.get(username="coordinator")
+    pending = imports.start_pending_import(
+        user=user, kind="delegates", conference=conference, data=PARTY_FILE.encode() * 1000, file_name="party.csv"
+    )
+    PendingImport.objects.filter(pk=pending.pk).update(rows_done=1600)
+    return pending.token
+
+
+def test_a_file_being_checked_shows_a_progress_bar_that_fits_a_phone(
+    file_being_checked, live_server, page, viewport_name
+):
+    log_in(page, live_server.url, "/import/")
+    page.goto(f"{live_server.url}/import/{file_being_checked}/")
+
+    page.get_by_role("heading", name="Checking the file…").wait_for()
+    bar = page.locator("#import-progress")
+    assert bar.get_attribute("value") == "1600"
+    page.wait_for_timeout(1200)  # the script has polled the progress at least once, without errors
+    assert "1600 of 3999 rows" in page.locator("#import-progress-text").inner_text()
+    assert_fits(page)
+    shot(page, f"import-progress-{viewport_name}")
+
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(re.compile(r"/import/$"))
+    assert "Import cancelled" in page.content()

@@ -147,6 +147,8 @@ def test_a_big_file_is_checked_and_imported_in_the_background_with_progress(
     assert "Nothing was imported: 1 row has problems" in page
     assert "This row has 8 cells but the header has 7." in page  # the same line-numbered report
     assert "Import the 29 good rows and skip the 1 bad one" in page
+    # The page lives at the upload's own address; its forms post to the import page.
+    assert page.count('action="/import/"') == 3  # columns, confirm, cancel
 
     confirm = coordinator_client.post(reverse("delegate-import"), {"confirm": pending.token, "skip_bad_rows": "1"})
 
