@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 
 from tests.factories import DelegateFactory
 from tests.services import require_postgres, require_redis
+from tests.support.celery_worker import celery_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +36,9 @@ def celery_worker_on_redis(tmp_path):
         start_new_session=True,  # its own process group, so cleanup takes any children too
     )
     try:
-        yield worker
+        # Fresh publishing pools for this process: other drills point the app at their own redis-server and back.
+        with celery_broker(redis_url):
+            yield worker
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
