@@ -56,6 +56,13 @@ def seeded(db, conference):
     InboundMessage.objects.create(
         from_number=delegate.mobile, body=LONG_WORD * 2, provider_sid="SMwide1", in_reply_to=sent
     )
+    InboundMessage.objects.create(  # flagged: its badge and one-tap button must fit too
+        from_number=delegate.mobile,
+        body="Can you remove me from the Tuesday shift",
+        provider_sid="SMwide2",
+        in_reply_to=sent,
+        looks_like_opt_out=True,
+    )
     return {"organisation": organisation, "delegate": delegate}
 
 

@@ -55,3 +55,30 @@ def test_coordinator_reads_a_reply_and_marks_it_handled(reply, live_server, page
     page.get_by_role("button", name="Mark handled").click()
     page.wait_for_url(re.compile(r"/messages/$"))
     assert page.get_by_text("Nothing waiting").is_visible()
+
+
+@pytest.fixture
+def request_to_stop(reply):
+    return InboundMessage.objects.create(
+        from_number=reply.from_number,
+        body="Can you remove me from the Tuesday leafleting shift? And don't text me during the debates",
+        provider_sid="SMbrowser2",
+        in_reply_to=reply.in_reply_to,
+        looks_like_opt_out=True,
+    )
+
+
+def test_a_reply_that_looks_like_an_opt_out_waits_first_with_a_one_tap_opt_out(
+    request_to_stop, live_server, page, viewport_name
+):
+    log_in(page, live_server.url, "/messages/")
+    assert page.get_by_text("looks like a request to stop texting").is_visible()
+    first = page.locator("#reply-table tbody tr").first
+    assert "Looks like an opt-out request" in first.inner_text()
+    shot(page, f"replies-opt-out-request-{viewport_name}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+    first.get_by_role("button", name="Opt out this number").click()
+    page.wait_for_url(re.compile(r"/messages/$"))
+    assert page.get_by_text("opted out: no more texts").is_visible()
+    assert "Looks like an opt-out request" not in page.locator("#reply-table").inner_text()
