@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from config.security import client_ip
 from delegates.models import Conference
 from messaging.phones import normalise_mobile
 from volunteers import calendar, links, selectors, services
@@ -54,8 +55,13 @@ def shift_list(request):
 
 def _rate_limited(request, mobile: str | None) -> bool:
     """Per IP and per number, in the shared cache (Redis when configured): the form is open to the world."""
+    # The client's address as config.security reads it (CLIENT_IP_HEADER behind our proxy), not the proxy's.
     limited = is_ratelimited(
-        request, group="volunteers.signup.ip", key="ip", rate=settings.VOLUNTEER_SIGNUP_RATE_PER_IP, increment=True
+        request,
+        group="volunteers.signup.ip",
+        key=lambda _g, r: client_ip(r),
+        rate=settings.VOLUNTEER_SIGNUP_RATE_PER_IP,
+        increment=True,
     )
     if mobile:
         # django-ratelimit hashes the key, so no number is written to the cache.

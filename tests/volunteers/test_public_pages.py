@@ -225,3 +225,14 @@ def test_one_tap_cover_link_gives_the_place_to_the_first_taker_only(client, froz
     assert taken.status_code == 409 and "full" in taken.content.decode()
     assert list(Signup.objects.values_list("volunteer_id", "status")) == [(first.pk, "confirmed")]
     assert client.get(reverse("volunteers:cover", args=["forged"])).status_code == 404
+
+
+def test_behind_a_proxy_the_limit_counts_each_client_not_the_proxy(client, frozen, sms, settings):
+    settings.VOLUNTEER_SIGNUP_RATE_PER_IP = "1/h"
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    shift = ShiftFactory()
+    url = reverse("volunteers:shift-signup", args=[shift.pk])
+    first = client.post(url, form_data(mobile="07700 900201"), HTTP_X_FORWARDED_FOR="203.0.113.1")
+    other = client.post(url, form_data(mobile="07700 900202"), HTTP_X_FORWARDED_FOR="203.0.113.2")
+    again = client.post(url, form_data(mobile="07700 900203"), HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert (first.status_code, other.status_code, again.status_code) == (302, 302, 429)
