@@ -43,8 +43,11 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# In parallel on two cores (pytest-xdist). Tests marked xdist_group share one worker: the drills
+# ("processes") and the browser tests ("browser"); see tests/conftest.py and tests/support/xdist.py.
+PYTEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(BIN)/python -m bench

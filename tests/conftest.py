@@ -44,3 +44,17 @@ def api_client(coordinator):
     api = APIClient()
     api.force_authenticate(coordinator)
     return api
+
+
+# --- pytest-xdist (make test runs two workers): tests that must not overlap share one worker ------------------
+# The drills start Celery workers, redis-servers and a fake Twilio and check rates and timings; two at once on two
+# cores would starve each other, so they queue up on one xdist worker. Browser tests share another.
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if "drill" in item.path.stem:
+            item.add_marker(pytest.mark.xdist_group("processes"))
+        elif item.path.parent.name == "browser":
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -19,7 +19,7 @@ import pytest
 from tests.support.celery_worker import BASE_DIR
 from tests.support.processes import bounded, free_port, kill_group
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("processes")]
+pytestmark = pytest.mark.slow
 
 # Each of the three has said it is up: runserver, the Celery worker, beat.
 READY = ["Quit the server with CONTROL-C", " ready.", "beat: Starting"]
