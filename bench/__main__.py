@@ -1,14 +1,22 @@
-"""`python -m bench`: every bench; `python -m bench imports|sms|signups [options]` runs one.
+"""`python -m bench`: every bench; `python -m bench imports|sms|signups|whip [options]` runs one.
 
 bench/imports.py: the delegate import at conference scale. bench/sms_outbox.py: the SMS outbox.
 bench/signups.py: volunteer sign-ups through gunicorn (p50/p95, overbookings) and /shifts/ transfer size.
+bench/whip.py: the dashboard's whip count at seed_demo scale 1 and 4 against the bare SQL aggregate.
 """
 
+import subprocess
 import sys
 
 from bench import imports, signups, sms_outbox
 
-BENCHES = {"imports": imports.main, "sms": sms_outbox.main, "signups": signups.main}
+
+def whip(argv) -> int:
+    # Its own interpreter: it configures Django for its own database, whatever the benches before it set up.
+    return subprocess.run([sys.executable, "-m", "bench.whip", *argv], check=False).returncode
+
+
+BENCHES = {"imports": imports.main, "sms": sms_outbox.main, "signups": signups.main, "whip": whip}
 
 args = sys.argv[1:]
 if args and args[0] in BENCHES:

@@ -7,6 +7,7 @@ from delegates.models import Conference
 from delegates.selectors import conference_overview, over_entitlement_alert
 from lobbying import selectors as lobbying_selectors
 from lobbying.forms import read_as_of
+from lobbying.models import LEVEL_LABELS
 from messaging.selectors import stuck_outbox
 from volunteers.selectors import rota_gaps_alert
 
@@ -52,4 +53,4 @@ class DashboardView(CoordinatorRequiredMixin, TemplateView):
                         "url": f"#whip-{motion.pk}",
                     }
                 )
-        return {"whip_counts": counts, "whip_as_of": as_of, "whip_form": form}
+        return {"whip_counts": counts, "whip_as_of": as_of, "whip_form": form, "whip_levels": LEVEL_LABELS.items()}

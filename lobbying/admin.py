@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from config.admin import EvidenceAdminMixin
 from lobbying.models import (
     LobbyingAssignment,
     Motion,
@@ -14,28 +15,12 @@ from lobbying.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     """Append-only evidence: visible to coordinators, never added, edited or deleted here."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class ReadOnlyInline(EvidenceAdminMixin, admin.TabularInline):
+    pass
 
 
 class MotionStatusChangeInline(ReadOnlyInline):
@@ -107,3 +92,10 @@ class LobbyingAssignmentAdmin(admin.ModelAdmin):
     list_display = ("volunteer_name", "motion", "created_at", "expires_at", "revoked_at")
     readonly_fields = ("created_at", "revoked_at")
     raw_id_fields = ("delegates",)
+
+
+@admin.register(SubmissionStageChange)
+class SubmissionStageChangeAdmin(ReadOnlyAdmin):
+    list_display = ("submission", "from_stage", "to_stage", "at", "changed_by")
+    list_filter = ("to_stage",)
+    list_select_related = ("submission__organisation", "changed_by")

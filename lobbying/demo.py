@@ -179,16 +179,20 @@ def seed(*, conference, scale: int = 1, seed: int = 2027) -> str:
     delegates = list(
         Delegate.objects.for_conference(conference).attending().select_related("organisation").order_by("pk")
     )
-    sample = rng.sample(delegates, min(len(delegates), 300 * scale))
+    # The campaign knows most affiliate delegations (unions vote as one), and has reached a few hundred CLP delegates.
+    affiliates = [d for d in delegates if d.organisation.kind != Organisation.Kind.CLP]
+    clp_delegates = [d for d in delegates if d.organisation.kind == Organisation.Kind.CLP]
+    sample = affiliates + rng.sample(clp_delegates, min(len(clp_delegates), 300 * scale))
     changes = []
     for motion in voting:
         bias = lean.get(motion.title, 0.5)
         for delegate in sample:
-            if rng.random() < 0.25:
+            is_clp = delegate.organisation.kind == Organisation.Kind.CLP
+            if rng.random() < (0.25 if is_clp else 0.1):
                 continue  # not asked about this one yet
             # Union delegations tend to vote as one: the organisation sets the lean.
             org_rng = random.Random(f"{seed}:{motion.title}:{delegate.organisation_id}")
-            tilt = org_rng.random() if delegate.organisation.kind != Organisation.Kind.CLP else rng.random()
+            tilt = rng.random() if is_clp else org_rng.random()
             final = (
                 Level.FOR
                 if tilt < bias - 0.1

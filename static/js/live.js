@@ -26,14 +26,18 @@
         })
         .then(function (html) {
           if (html === null) { return; }
-          // Keep open "by region" panels open across updates.
-          var open = Array.prototype.map.call(box.querySelectorAll("details[open]"), function (d) {
-            return d.closest("[data-motion]").getAttribute("data-motion");
+          // Keep the folded panels as the reader left them (by motion and position in it).
+          var open = Array.prototype.map.call(box.querySelectorAll("[data-motion] details"), function (d) {
+            var motion = d.closest("[data-motion]");
+            return motion.getAttribute("data-motion") + ":" +
+              Array.prototype.indexOf.call(motion.querySelectorAll("details"), d) + ":" + d.open;
           });
           box.innerHTML = html;
-          open.forEach(function (id) {
-            var d = box.querySelector('[data-motion="' + id + '"] details');
-            if (d) { d.open = true; }
+          open.forEach(function (key) {
+            var parts = key.split(":");
+            var motion = box.querySelector('[data-motion="' + parts[0] + '"]');
+            var d = motion && motion.querySelectorAll("details")[parseInt(parts[1], 10)];
+            if (d) { d.open = parts[2] === "true"; }
           });
           say("Live: updated " + new Date().toLocaleTimeString("en-GB"));
         })
