@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # personal API tokens, stored hashed (config/tokens.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -232,6 +232,13 @@ AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password
 # connection's address. Never set it without a proxy that overwrites the header, or clients choose their address.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER")
 
+# Personal API tokens: "Authorization: Token <key>", the key shown once, only its SHA-512 digest stored.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=env_int("API_TOKEN_TTL_DAYS", 365, minimum=1)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -241,7 +248,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.permissions.IsCoordinator"],

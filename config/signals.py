@@ -1,9 +1,10 @@
 from django.conf import settings
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
 # Apps whose data coordinators manage in full.
-COORDINATOR_APPS = {"delegates", "lobbying", "volunteers", "messaging", "authtoken"}
+# Not knox: coordinators see and rotate only their own token (/account/token/); superusers manage everyone's.
+COORDINATOR_APPS = {"delegates", "lobbying", "volunteers", "messaging"}
 
 
 @receiver(post_migrate)
@@ -19,3 +20,12 @@ def ensure_coordinators_group(sender, app_config=None, using="default", **kwargs
     group, _ = Group.objects.using(using).get_or_create(name=settings.COORDINATORS_GROUP)
     if app_config.label in COORDINATOR_APPS:
         group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label=app_config.label))
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def deactivated_users_lose_their_api_tokens(sender, instance, **kwargs):
+    """Deactivating a user kills their tokens at once (deleting one does too: the foreign key cascades)."""
+    if not instance.is_active:
+        from knox.models import AuthToken
+
+        AuthToken.objects.filter(user=instance).delete()

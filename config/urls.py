@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from config.views_account import AccountTokenView
 
 api_patterns = [
     path("", include("delegates.api_urls")),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/token/", AccountTokenView.as_view(), name="account-token"),
     path("api/", include(api_patterns)),
     path("sms/", include("messaging.urls")),
     path("messages/", include("messaging.urls_inbox")),
