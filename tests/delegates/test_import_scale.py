@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from delegates import imports
 from delegates.imports import import_delegates
-from delegates.models import Delegate, PendingImport, SmsConsent
+from delegates.models import Delegate, Organisation, PendingImport, SmsConsent
 from tests.factories import DelegateFactory, OrganisationFactory
 from tests.services import require_postgres
 
@@ -234,3 +234,22 @@ def test_stale_uploads_are_purged_by_the_beat_task(conference, coordinator, sett
 
     assert list(PendingImport.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert settings.CELERY_BEAT_SCHEDULE["purge-stale-imports"]["task"] == "delegates.tasks.purge_stale_imports"
+
+
+@pytest.mark.django_db
+def test_an_organisation_file_over_a_tenth_of_the_threshold_goes_to_the_worker(
+    coordinator_client, settings, eager_celery
+):
+    settings.IMPORT_BACKGROUND_ROWS = 20  # organisations: more than 2 rows
+    data = (FIXTURES / "organisations_good.csv").read_bytes()
+
+    response = upload(coordinator_client, data, kind="organisations")
+
+    pending = PendingImport.objects.get()
+    assert response["Location"] == reverse("delegate-import-pending", args=[pending.token])
+    page = coordinator_client.get(response["Location"]).content.decode()
+    assert "Ready to import organisations: 3 new, 0 updated, 0 unchanged." in page
+    coordinator_client.post(reverse("delegate-import"), {"confirm": pending.token})
+    done = coordinator_client.get(response["Location"], follow=True).content.decode()
+    assert "Imported organisations: 3 new, 0 updated, 0 unchanged." in done
+    assert Organisation.objects.count() == 3
