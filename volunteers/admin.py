@@ -1,6 +1,7 @@
 """Admin for shifts and volunteers. Sign-up statuses and their history are read-only here: they change only
 through volunteers.services (which keeps the waitlist, the capacity and the history right)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
@@ -25,8 +26,23 @@ class SignupInline(EvidenceAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class ShiftAdminForm(forms.ModelForm):
+    class Meta:
+        model = Shift
+        fields = ["conference", "role", "location", "starts_at", "ends_at", "capacity", "minimum", "lead", "notes"]
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk:
+            taken = self.instance.signups.holding_place().count()
+            if capacity is not None and capacity < taken:
+                raise ValidationError(f"{taken} volunteers already hold places: cancel some before lowering it.")
+        return capacity
+
+
 @admin.register(Shift)
 class ShiftAdmin(admin.ModelAdmin):
+    form = ShiftAdminForm
     list_display = ["__str__", "role", "location", "starts_at", "ends_at", "capacity", "minimum", "cancelled"]
     list_filter = ["conference", "role", "location", "cancelled"]
     date_hierarchy = "starts_at"
@@ -35,6 +51,16 @@ class ShiftAdmin(admin.ModelAdmin):
     autocomplete_fields = ["lead"]
     inlines = [SignupInline]
     actions = ["cancel_shifts"]
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, like the rota pages: a moved shift texts its volunteers, new places are offered."""
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.SHIFT_EDITABLE}
+            saved = services.update_shift(shift=obj, by=request.user, **changes)
+        else:
+            data = {f: form.cleaned_data[f] for f in services.SHIFT_EDITABLE if f in form.cleaned_data}
+            saved = services.create_shift(conference=form.cleaned_data["conference"], **data)
+        obj.pk = saved.pk
 
     @admin.action(description="Cancel the selected shifts (texts their volunteers)")
     def cancel_shifts(self, request, queryset):

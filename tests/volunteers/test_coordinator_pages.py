@@ -275,3 +275,32 @@ def test_dashboard_warns_of_shifts_short_of_their_minimum_in_the_next_day(coordi
     response = coordinator_client.get(reverse("dashboard"))
     assert "1 volunteer shift in the next 24 hours is short" in response.content.decode()
     assert rota_gaps_alert(conference=shift.conference, now=timezone.now(), hours=72)["text"].startswith("2 ")
+
+
+def test_moving_a_shift_in_the_admin_texts_its_volunteers_and_refuses_too_few_places(coordinator_client, shift):
+    signups = [sign(shift), sign(shift)]
+    url = reverse("admin:volunteers_shift_change", args=[shift.pk])
+    data = {
+        "conference": shift.conference_id,
+        "role": shift.role,
+        "location": shift.location_id,
+        "starts_at_0": "27/09/2027",
+        "starts_at_1": "10:00:00",
+        "ends_at_0": "27/09/2027",
+        "ends_at_1": "12:00:00",
+        "capacity": "1",
+        "minimum": "1",
+        "lead": "",
+        "notes": "",
+        "signups-TOTAL_FORMS": "0",
+        "signups-INITIAL_FORMS": "0",
+        "signups-MIN_NUM_FORMS": "0",
+        "signups-MAX_NUM_FORMS": "0",
+    }
+    refused = coordinator_client.post(url, data)
+    assert refused.status_code == 200 and "already hold places" in refused.content.decode()
+    assert coordinator_client.post(url, {**data, "capacity": "3"}).status_code == 302
+    shift.refresh_from_db()
+    assert shift.starts_at == at(27, 10)
+    moved = OutboundMessage.objects.filter(purpose=services.PURPOSE_SHIFT_CHANGE)
+    assert set(moved.values_list("to", flat=True)) == {s.volunteer.mobile for s in signups}
