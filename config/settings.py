@@ -269,7 +269,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cardvote API",
-    "DESCRIPTION": "Conference lobbying: organisations, delegates, motions, stances, volunteers, SMS.",
+    "DESCRIPTION": (
+        "Conference lobbying: organisations, delegates, motions, stances, volunteers, SMS. "
+        'Authenticate with your personal token from <a href="/account/token/">/account/token/</a>: '
+        "`Authorization: Token <key>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["config.permissions.IsCoordinator"],
