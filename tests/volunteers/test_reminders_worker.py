@@ -28,7 +28,12 @@ def results(log: str) -> list[str]:
     return DONE.findall(log)
 
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("processes"),  # a real worker and redis-server: queued with the drills
+]
 
 
 def test_a_real_worker_sends_the_due_rung_once_and_delivers_it(tmp_path, settings):
