@@ -143,6 +143,10 @@ class DelegateSerializer(ModelRulesMixin, serializers.ModelSerializer):
         read_only=True,
         help_text="A live consent record exists. Not enough to text: an opt-out wins. Use can_be_texted.",
     )
+    delegation_over_entitlement = serializers.BooleanField(
+        read_only=True,
+        help_text="The delegation has more delegates than its places, so card_vote is diluted: check it.",
+    )
     is_opted_out = serializers.BooleanField(
         read_only=True, help_text="The mobile texted STOP (or was opted out): no texts until it texts START."
     )
@@ -167,6 +171,7 @@ class DelegateSerializer(ModelRulesMixin, serializers.ModelSerializer):
             "email",
             "notes",
             "card_vote",
+            "delegation_over_entitlement",
             "has_sms_consent",
             "is_opted_out",
             "can_be_texted",

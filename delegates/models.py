@@ -133,6 +133,36 @@ def _excluding(queryset, instance):
     return queryset.exclude(pk=instance.pk) if instance is not None and instance.pk else queryset
 
 
+def delegate_places_expression(organisation: str, rule):
+    """SQL for ``Conference.delegate_places``: base places by membership band (capped) plus earned extras.
+
+    ``organisation`` prefixes the organisation's fields ("" on Organisation, "organisation__" on Delegate);
+    ``rule(name)`` gives a conference rule as an expression (a literal, or F("conference__…") per row).
+    ceil((members - first_band) / band) is done in integer arithmetic, so PostgreSQL and SQLite agree.
+    """
+    membership = F(f"{organisation}membership")
+    further_bands = (Greatest(membership - rule("delegate_first_band"), Value(0)) + rule("delegate_band") - 1) / rule(
+        "delegate_band"
+    )
+    base = models.Case(
+        models.When(Q(**{f"{organisation}membership__lte": 0}), then=Value(0)),
+        default=Least(rule("delegate_cap"), Value(1) + further_bands),
+    )
+    extra_woman = models.Case(
+        models.When(Q(**{f"{organisation}women_members__gte": rule("extra_woman_min_women")}), then=Value(1)),
+        default=Value(0),
+    )
+    extra_youth = models.Case(
+        models.When(Q(**{f"{organisation}young_members__gte": rule("extra_youth_min_young")}), then=Value(1)),
+        default=Value(0),
+    )
+    return models.Case(
+        models.When(Q(**{f"{organisation}kind": "clp"}), then=base + extra_woman + extra_youth),
+        default=Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
 class OrganisationQuerySet(models.QuerySet):
     def in_section(self, section: str):
         if section == Section.CLP:
@@ -175,24 +205,7 @@ class OrganisationQuerySet(models.QuerySet):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        # ceil((members - first_band) / band) in integer arithmetic, so PostgreSQL and SQLite agree.
-        further_bands = (
-            Greatest(F("membership") - conference.delegate_first_band, Value(0)) + (conference.delegate_band - 1)
-        ) / conference.delegate_band
-        base = models.Case(
-            models.When(membership__lte=0, then=Value(0)),
-            default=Least(Value(conference.delegate_cap), Value(1) + further_bands),
-        )
-        extras = models.Case(
-            models.When(women_members__gte=conference.extra_woman_min_women, then=Value(1)), default=Value(0)
-        ) + models.Case(
-            models.When(young_members__gte=conference.extra_youth_min_young, then=Value(1)), default=Value(0)
-        )
-        places = models.Case(
-            models.When(kind=Organisation.Kind.CLP, then=base + extras),
-            default=Value(0),
-            output_field=models.IntegerField(),
-        )
+        places = delegate_places_expression("", lambda rule: Value(getattr(conference, rule)))
         return self.annotate(
             delegate_count=Coalesce(Subquery(registered, output_field=models.IntegerField()), Value(0)),
             delegate_places=places,
@@ -387,8 +400,38 @@ class DelegateQuerySet(models.QuerySet):
             )
         )
 
+    def with_delegation_places(self):
+        """Annotate ``delegation_size`` (registered at the delegate's conference), ``delegation_places`` and
+        ``delegation_over_entitlement``, so a diluted card vote is never shown without its warning."""
+        registered = (
+            Delegate.objects.filter(conference=OuterRef("conference"), organisation=OuterRef("organisation"))
+            .order_by()
+            .values("organisation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        places = delegate_places_expression(
+            # The rules are small and plain integers: one output type keeps Django's arithmetic unambiguous.
+            "organisation__",
+            lambda rule: models.ExpressionWrapper(F(f"conference__{rule}"), output_field=models.IntegerField()),
+        )
+        return self.annotate(
+            delegation_size=Coalesce(Subquery(registered, output_field=models.IntegerField()), Value(0)),
+            delegation_places=places,
+        ).annotate(
+            delegation_over_entitlement=models.ExpressionWrapper(
+                Q(organisation__kind=Organisation.Kind.CLP, delegation_size__gt=F("delegation_places")),
+                output_field=models.BooleanField(),
+            )
+        )
+
     def for_list(self):
-        return self.select_related("organisation", "conference").with_can_be_texted().with_card_vote()
+        return (
+            self.select_related("organisation", "conference")
+            .with_can_be_texted()
+            .with_card_vote()
+            .with_delegation_places()
+        )
 
 
 class Delegate(models.Model):

@@ -286,15 +286,7 @@ class DelegateDetailView(CoordinatorRequiredMixin, CurrentConferenceMixin, Detai
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         consents = list(self.object.sms_consents.select_related("recorded_by").order_by("-given_at"))
-        delegate = self.object
-        places = delegate.conference.delegate_places(delegate.organisation)
-        delegation = Delegate.objects.filter(conference=delegate.conference, organisation=delegate.organisation)
         context.update(
-            # The card vote tile warns when the delegation is over its places (its share is diluted).
-            delegation_over_entitlement=(
-                delegate.organisation.kind == Organisation.Kind.CLP and delegation.count() > places
-            ),
-            delegate_places=places,
             consents=consents,
             current_consent=next((c for c in consents if c.withdrawn_at is None), None),
         )

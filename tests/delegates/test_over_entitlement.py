@@ -129,3 +129,24 @@ def test_the_by_section_card_vote_bars_are_drawn_to_the_normalised_share_they_la
     rows = {row["label"]: row for row in coordinator_client.get(reverse("dashboard")).context["section_rows"]}
     # 900 members against 450,000, but each section is half the card vote: both bars are half-length.
     assert [(r["vote_share"], r["votes_width"]) for r in rows.values()] == [(50, 50), (50, 50)]
+
+
+def test_the_delegate_list_and_the_api_mark_each_diluted_card_vote(coordinator_client, api_client, twenty, within):
+    response = coordinator_client.get(reverse("delegate-list"))
+    flags = {d.organisation.name: d.delegation_over_entitlement for d in response.context["delegates"]}
+    assert flags["Wirral West"] is True and flags["Wirral South"] is False and flags["Big Union"] is False
+    assert "this share is diluted" in response.content.decode()
+    results = api_client.get("/api/delegates/?page_size=100").json()["results"]
+    assert {d["organisation_name"] for d in results if d["delegation_over_entitlement"]} == {"Wirral West"}
+
+
+@pytest.mark.parametrize(
+    ("membership", "women", "young"),
+    [(0, 0, 0), (749, 0, 0), (750, 100, 0), (1000, 0, 30), (5000, 500, 90)],
+)
+def test_delegation_places_per_delegate_match_the_conference_rules(conference, membership, women, young):
+    clp = OrganisationFactory(membership=membership, women_members=women, young_members=young)
+    delegate = DelegateFactory(conference=conference, organisation=clp)
+    annotated = Delegate.objects.for_list().get(pk=delegate.pk)
+    assert annotated.delegation_places == conference.delegate_places(clp)
+    assert annotated.delegation_size == 1
