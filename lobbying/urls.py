@@ -16,6 +16,7 @@ urlpatterns = [
     path("whip/live/", views.WhipLiveView.as_view(), name="whip-live"),
     path("whip-sheet/", views.WhipSheetView.as_view(), name="whip-sheet"),
     path("pipeline/", views.PipelineView.as_view(), name="pipeline"),
+    path("pipeline/<int:pk>/move/", views.SubmissionMoveView.as_view(), name="submission-move"),
     path("assignments/", views.AssignmentListView.as_view(), name="assignment-list"),
     path("assignments/new/", views.AssignmentCreateView.as_view(), name="assignment-create"),
     path("assignments/<int:pk>/", views.AssignmentDetailView.as_view(), name="assignment-detail"),

@@ -568,3 +568,23 @@ class WhipSheetView(CoordinatorRequiredMixin, CurrentConferenceMixin, TemplateVi
             items=[{"motion": m, "count": counts.get(m.pk)} for m in items],
         )
         return context
+
+
+class SubmissionMoveView(CoordinatorRequiredMixin, View):
+    """One tap on the pipeline page moves a submission to its next stage (the service refuses impossible moves)."""
+
+    def post(self, request, pk):
+        submission = get_object_or_404(Submission.objects.select_related("organisation"), pk=pk)
+        try:
+            services.move_submission(
+                submission=submission, stage=request.POST.get("stage", ""), changed_by=request.user
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"{submission.organisation.name}: moved on.")
+        back = request.POST.get("next", "")
+        if not back.startswith("?"):
+            back = ""
+        return redirect(reverse("lobbying:pipeline") + back)

@@ -135,3 +135,22 @@ def test_the_lobbying_api_is_in_the_openapi_schema(api_client):
     assert {"/api/motions/", "/api/stance-changes/", "/api/whip-counts/", "/api/submissions/{id}/move/"} <= set(
         schema["paths"]
     )
+
+
+def test_a_composite_is_made_through_the_api_and_a_bad_one_is_a_400(api_client, conference):
+    from lobbying.models import Subject
+
+    subject = Subject.objects.create(conference=conference, name="Housing")
+    sources = []
+    for n in range(2):
+        m = services.create_motion(conference=conference, title=f"Homes {n}", text="Words.", subject=subject)
+        for step in ("submitted", "ruled_in", "prioritised"):
+            m = services.transition_motion(motion=m, to_status=step)
+        sources.append(m.pk)
+    body = {"motions": sources, "number": 7, "title": "Council homes", "text": "Merged."}
+    response = api_client.post("/api/motions/composite/", body, format="json")
+    assert response.status_code == 201
+    assert (response.json()["kind"], response.json()["composite_number"]) == ("composite", 7)
+    response = api_client.post("/api/motions/composite/", body, format="json")
+    assert response.status_code == 400
+    assert "motions" in response.json() and "number" in response.json()

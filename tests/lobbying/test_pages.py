@@ -52,6 +52,7 @@ def coordinator_posts(scene, motion):
         reverse("lobbying:talk-next", args=[motion.pk]),
         reverse("lobbying:assignment-create"),
         reverse("lobbying:assignment-revoke", args=[scene["assignment"].pk]),
+        reverse("lobbying:submission-move", args=[scene["ours"].submissions.get().pk]),
     ]
 
 
@@ -264,3 +265,16 @@ def test_the_whip_sheet_lists_the_days_agenda_with_the_recommendation(coordinato
     html = coordinator_client.get(reverse("lobbying:whip-sheet"), {"day": "2027-09-27"}).content.decode()
     assert "No motions on the agenda this day." in html
     assert coordinator_client.get(reverse("lobbying:whip-sheet"), {"day": "nonsense"}).status_code == 200
+
+
+def test_a_submission_moves_on_from_the_pipeline_page_and_an_impossible_move_is_refused(coordinator_client, scene):
+    submission = scene["ours"].submissions.get()
+    url = reverse("lobbying:submission-move", args=[submission.pk])
+    response = coordinator_client.post(url, {"stage": "clp_meeting", "next": "?stage=clp_meeting"}, follow=True)
+    assert "moved on" in response.content.decode()
+    assert response.redirect_chain[-1][0].endswith("/lobbying/pipeline/?stage=clp_meeting")
+    response = coordinator_client.post(url, {"stage": "confirmed", "next": "https://evil.example/"}, follow=True)
+    assert "cannot move to confirmed" in response.content.decode()
+    assert response.redirect_chain[-1][0] == "/lobbying/pipeline/"
+    submission.refresh_from_db()
+    assert submission.stage == "clp_meeting"

@@ -108,3 +108,19 @@ def test_who_to_talk_to_puts_big_undecided_votes_first_and_recent_conversations_
     ranked = list(selectors.who_to_talk_to(motion=motion))
     # b1 leaning for with 3,000; u2 unknown with 50,000; a2 just spoken to; a1/u1 decided; b2 absent.
     assert [d.pk for d in ranked] == [room["u2"].pk, room["b1"].pk, room["a2"].pk]
+
+
+def test_the_postgresql_whip_queries_give_the_same_rows_as_the_portable_ones(room, motion):
+    from tests.services import require_postgres
+
+    require_postgres()
+
+    def rows(groups):
+        return sorted((tuple(sorted({**r, "votes": round(r["votes"], 6)}.items())) for r in groups), key=str)
+
+    conference = motion.conference
+    for as_of in (None, room["now"] - dt.timedelta(days=1)):
+        assert rows(selectors._stance_groups(conference, [motion], as_of)) == rows(
+            selectors._stance_groups_orm(conference, [motion], as_of)
+        )
+    assert rows(selectors._attending_totals(conference)) == rows(selectors._attending_totals_orm(conference))
