@@ -11,7 +11,7 @@ import re
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from delegates.models import Conference, Delegate
 from lobbying import selectors, services
@@ -46,7 +46,7 @@ def demo(db):
     return {
         "motion": composite,
         "delegate": delegate,
-        "token": Token.objects.create(user=coordinator).key,
+        "token": AuthToken.objects.create(user=coordinator)[1],
     }
 
 
