@@ -6,6 +6,7 @@ moment. On PostgreSQL that is DISTINCT ON over the `stance_latest` index; elsewh
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.core import signing
 from django.db import connection
@@ -24,6 +25,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from delegates.models import Delegate, Organisation, Region, Section
@@ -459,12 +461,8 @@ def motions_for_dashboard(conference):
 # The dashboard's whip panels ---------------------------------------------------------------------------------------
 
 
-def _stance_list_url(**params) -> str:
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
-    return reverse("lobbying:stance-delegates") + "?" + urlencode({k: v for k, v in params.items() if v})
+def _stance_list_url(base, **params) -> str:
+    return base + "?" + urlencode({k: v for k, v in params.items() if v})
 
 
 def whip_panels(*, conference, as_of=None) -> list[dict]:
@@ -472,21 +470,22 @@ def whip_panels(*, conference, as_of=None) -> list[dict]:
     motions = list(motions_for_dashboard(conference))
     counts = whip_counts_with_change(conference=conference, motions=motions, as_of=as_of)
     stamp = as_of.isoformat(timespec="minutes") if as_of else ""
+    base = reverse("lobbying:stance-delegates")  # once: a whip count has a few hundred cells
     for count in counts:
         motion_id = count["motion"].pk
         for row in count["levels"]:
-            row["url"] = _stance_list_url(motion=motion_id, stance=row["level"], is_attending="true", as_of=stamp)
+            row["url"] = _stance_list_url(base, motion=motion_id, stance=row["level"], is_attending="true", as_of=stamp)
             for section, cell in row["by_section"].items():
                 cell["url"] = _stance_list_url(
-                    motion=motion_id, stance=row["level"], section=section, is_attending="true", as_of=stamp
+                    base, motion=motion_id, stance=row["level"], section=section, is_attending="true", as_of=stamp
                 )
         for region in count["regions"]:
             for cell in region["levels"]:
                 cell["url"] = _stance_list_url(
-                    motion=motion_id, stance=cell["level"], region=region["region"], section="clp",
+                    base, motion=motion_id, stance=cell["level"], region=region["region"], section="clp",
                     is_attending="true", as_of=stamp,
                 )  # fmt: skip
-        count["motion_url"] = _stance_list_url(motion=motion_id, is_attending="true", as_of=stamp)
+        count["motion_url"] = _stance_list_url(base, motion=motion_id, is_attending="true", as_of=stamp)
     return counts
 
 
