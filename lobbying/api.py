@@ -350,6 +350,11 @@ class WhipQuerySerializer(serializers.Serializer):
     motion = serializers.PrimaryKeyRelatedField(
         queryset=Motion.objects.all(), required=False, help_text="One motion; default: every tracked motion."
     )
+    subject = serializers.PrimaryKeyRelatedField(
+        queryset=Subject.objects.select_related("conference"),
+        required=False,
+        help_text="One subject's count over its tracked motions, from the campaign's side (see the docs).",
+    )
     as_of = serializers.DateTimeField(required=False, help_text="A past moment (ISO 8601); default: now.")
 
 
@@ -362,12 +367,26 @@ class WhipCountView(APIView):
             CONFERENCE_PARAMETER,
             OpenApiParameter("motion", OpenApiTypes.INT, description="One motion; default: every tracked motion."),
             OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="A past moment (ISO 8601); default: now."),
+            OpenApiParameter(
+                "subject",
+                OpenApiTypes.INT,
+                description="One subject (priorities-ballot topic): a delegate's latest stance on any of its tracked "
+                "motions, read from the campaign's side (for a motion we oppose counts as against).",
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         query = WhipQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        subject = query.validated_data.get("subject")
+        if subject is not None:
+            counts = selectors.whip_counts_by_subject(
+                conference=subject.conference, subjects=[subject], as_of=query.validated_data.get("as_of")
+            )
+            return Response({"as_of": query.validated_data.get("as_of"), "levels": ALL_LEVELS, "results": [
+                _whip_json(count) for count in counts
+            ]})  # fmt: skip
         motion = query.validated_data.get("motion")
         conference = motion.conference if motion else _conference(request)
         motions = [motion] if motion else list(selectors.motions_for_dashboard(conference))
@@ -379,10 +398,12 @@ class WhipCountView(APIView):
 
 def _whip_json(count) -> dict:
     motion = count["motion"]
+    if motion is None:  # a subject's count
+        head = {"subject": count["subject"].pk, "title": count["subject"].name, "position": "campaign"}
+    else:
+        head = {"motion": motion.pk, "title": str(motion), "position": motion.position}
     return {
-        "motion": motion.pk,
-        "title": str(motion),
-        "position": motion.position,
+        **head,
         "levels": [
             {
                 "level": row["level"],

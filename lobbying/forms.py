@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
-from delegates.models import Delegate, Region
+from delegates.models import Delegate, Organisation, Region
 from lobbying.models import Level, Motion, MotionStatus, Result, Subject
 
 AS_OF_FORMAT = "%Y-%m-%dT%H:%M"
@@ -72,6 +72,48 @@ class MotionForm(forms.Form):
         self.fields["text"].widget.attrs["data-word-limit"] = conference.motion_text_max_words
         self.fields["title"].help_text = f"At most {conference.motion_title_max_words} words."
         self.fields["text"].help_text = f"At most {conference.motion_text_max_words} words."
+
+
+class CompositeForm(forms.Form):
+    """Motions of one subject merged into a numbered composite; the service checks subject, status and number."""
+
+    motions = forms.ModelMultipleChoiceField(
+        queryset=Motion.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Prioritised motions, all of one subject.",
+    )
+    number = forms.IntegerField(label="Composite number", min_value=1, max_value=999)
+    title = forms.CharField(max_length=200)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
+    mover = forms.ModelChoiceField(queryset=Organisation.objects.none(), required=False, empty_label="Not yet agreed")
+    seconder = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), required=False, empty_label="Not yet agreed"
+    )
+    position = forms.ChoiceField(
+        choices=[("", "As the motions merged"), *Motion.Position.choices], required=False, label="Campaign's position"
+    )
+
+    def __init__(self, *args, conference, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["motions"].queryset = (
+            Motion.objects.for_conference(conference)
+            .filter(status=MotionStatus.PRIORITISED)
+            .exclude(kind=Motion.Kind.COMPOSITE)
+            .select_related("subject")
+            .order_by("subject__name", "title", "pk")
+        )
+        self.fields["motions"].label_from_instance = lambda m: f"{m.subject or 'No subject'}: {m.title}"
+        organisations = Organisation.objects.order_by("name")
+        self.fields["mover"].queryset = organisations
+        self.fields["seconder"].queryset = organisations
+        self.fields["title"].widget.attrs["data-word-limit"] = conference.motion_title_max_words
+        self.fields["text"].widget.attrs["data-word-limit"] = conference.motion_text_max_words
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mover") and data.get("mover") == data.get("seconder"):
+            self.add_error("seconder", "The seconder must be another organisation than the mover.")
+        return data
 
 
 class TransitionForm(forms.Form):

@@ -39,6 +39,7 @@ from lobbying.models import (
     LobbyingAssignment,
     Motion,
     StanceChange,
+    Subject,
     Submission,
 )
 
@@ -380,6 +381,84 @@ def whip_counts_with_change(*, conference, motions, as_of=None, since=None) -> l
         count["changed_delegates"] = changed.get(motion.pk, 0)
         count["as_of"] = as_of
         count["since"] = since
+        counts.append(count)
+    return counts
+
+
+# Whip counts per subject ------------------------------------------------------------------------------------------
+
+# A stance seen from the campaign's side: "for" a motion the campaign opposes is against the campaign's line.
+FLIPPED_LEVELS = {
+    Level.FOR: Level.AGAINST,
+    Level.LEANING_FOR: Level.LEANING_AGAINST,
+    Level.UNDECIDED: Level.UNDECIDED,
+    Level.LEANING_AGAINST: Level.LEANING_FOR,
+    Level.AGAINST: Level.FOR,
+}
+
+
+def _campaign_level():
+    return Case(
+        *[
+            When(motion__position=Motion.Position.OPPOSE, level=level, then=Value(flipped.value))
+            for level, flipped in FLIPPED_LEVELS.items()
+        ],
+        default=F("level"),
+        output_field=CharField(),
+    )
+
+
+def _subject_stance_groups(conference, subjects, as_of):
+    """Each attending delegate's stance per subject, grouped by subject, section, region and level: one query."""
+    rows = StanceChange.objects.filter(
+        motion__in=Motion.objects.for_conference(conference).tracked().filter(subject__in=subjects)
+    )
+    if as_of is not None:
+        rows = rows.filter(at__lte=as_of)
+    later = rows.filter(motion__subject=OuterRef("motion__subject"), delegate=OuterRef("delegate")).filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
+    )
+    grouped = (
+        rows.filter(~Exists(later), delegate__conference=conference, delegate__is_attending=True)
+        .annotate(
+            subject_key=F("motion__subject_id"),
+            section=_section_expression("delegate__"),
+            region=F("delegate__organisation__region"),
+            card_vote=_card_vote_via_stance(),
+            campaign_level=_campaign_level(),
+        )
+        .order_by()
+        .values("subject_key", "section", "region", "campaign_level")
+        .annotate(n=Count("pk"), votes=Sum("card_vote"))
+    )
+    return [{**row, "level": row.pop("campaign_level")} for row in grouped]
+
+
+def subjects_with_tracked_motions(conference):
+    return Subject.objects.filter(
+        conference=conference, pk__in=Motion.objects.for_conference(conference).tracked().values("subject")
+    ).order_by("name", "pk")
+
+
+def whip_counts_by_subject(*, conference, subjects=None, as_of=None) -> list[dict]:
+    """Whip counts per subject (priorities-ballot topic): the campaign's line on the topic, three queries.
+
+    A delegate's stance on a subject is their latest stance on any of its tracked motions (support or oppose,
+    still to be voted on), read from the campaign's side: "for" a motion the campaign opposes counts as against,
+    "leaning for" it as leaning against. So "for" in a subject's count means for the campaign's position, and the
+    projected result is the campaign's line carrying. Delegates with no stance on any of its motions are unknown.
+    """
+    subjects = list(subjects_with_tracked_motions(conference) if subjects is None else subjects)
+    if not subjects:
+        return []
+    totals = _attending_totals(conference)
+    by_subject = {}
+    for row in _subject_stance_groups(conference, subjects, as_of):
+        by_subject.setdefault(row["subject_key"], []).append(row)
+    counts = []
+    for subject in subjects:
+        count = _arrange(motion=None, conference=conference, totals=totals, groups=by_subject.get(subject.pk, []))
+        count["subject"] = subject
         counts.append(count)
     return counts
 

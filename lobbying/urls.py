@@ -7,6 +7,7 @@ app_name = "lobbying"
 urlpatterns = [
     path("motions/", views.MotionListView.as_view(), name="motion-list"),
     path("motions/new/", views.MotionCreateView.as_view(), name="motion-create"),
+    path("motions/composite/new/", views.CompositeCreateView.as_view(), name="composite-create"),
     path("motions/<int:pk>/", views.MotionDetailView.as_view(), name="motion-detail"),
     path("motions/<int:pk>/edit/", views.MotionUpdateView.as_view(), name="motion-update"),
     path("motions/<int:pk>/transition/", views.MotionTransitionView.as_view(), name="motion-transition"),

@@ -22,6 +22,7 @@ from delegates.views import FriendlyPaginationMixin, _tidy_filter_form
 from lobbying import selectors, services
 from lobbying.forms import (
     AssignmentForm,
+    CompositeForm,
     ConversationForm,
     MotionForm,
     PipelineFilterForm,
@@ -149,6 +150,14 @@ class MotionListView(CoordinatorRequiredMixin, CurrentConferenceMixin, ListView)
             .order_by("subject__name", "composite_number", "title", "pk")
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Three queries whatever the size: subjects with tracked motions, attending totals, stances per subject.
+        context["subject_counts"] = (
+            selectors.whip_counts_by_subject(conference=self.conference) if self.conference else []
+        )
+        return context
+
 
 class MotionFormMixin(CoordinatorRequiredMixin, CurrentConferenceMixin):
     template_name = "lobbying/motion_form.html"
@@ -206,6 +215,45 @@ class MotionUpdateView(MotionFormMixin, View):
 
     def save(self, data):
         return services.update_motion(motion=self.motion, changed_by=self.request.user, **data)
+
+
+class CompositeCreateView(CoordinatorRequiredMixin, CurrentConferenceMixin, View):
+    """Merge prioritised motions of one subject into a numbered composite, with its mover and seconder."""
+
+    template_name = "lobbying/composite_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if Conference.current() is None:
+            raise Http404("No conference yet")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return self.render(CompositeForm(conference=self.conference))
+
+    def post(self, request):
+        form = CompositeForm(request.POST, conference=self.conference)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                composite = services.create_composite(
+                    motions=data["motions"],
+                    title=data["title"],
+                    text=data["text"],
+                    number=data["number"],
+                    mover=data["mover"],
+                    seconder=data["seconder"],
+                    position=data["position"] or None,
+                    created_by=request.user,
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"Made “{composite}”.")
+                return redirect(composite.get_absolute_url())
+        return self.render(form, status=400)
+
+    def render(self, form, status=200):
+        return render(self.request, self.template_name, {"form": form, "conference": self.conference}, status=status)
 
 
 TRANSITION_LABELS = {

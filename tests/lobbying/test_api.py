@@ -7,8 +7,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lobbying import services
-from lobbying.models import Motion, StanceChange
-from tests.factories import ConferenceFactory, DelegateFactory, OrganisationFactory
+from lobbying.models import Motion, StanceChange, Subject
+from tests.factories import ConferenceFactory, DelegateFactory, OrganisationFactory, UnionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +154,19 @@ def test_a_composite_is_made_through_the_api_and_a_bad_one_is_a_400(api_client, 
     response = api_client.post("/api/motions/composite/", body, format="json")
     assert response.status_code == 400
     assert "motions" in response.json() and "number" in response.json()
+
+
+def test_the_whip_api_counts_one_subject_and_refuses_an_unknown_one(api_client, conference):
+    subject = Subject.objects.create(conference=conference, name="Housing")
+    motion = services.create_motion(
+        conference=conference, title="Council homes", text="Words.", subject=subject, position="support"
+    )
+    union = UnionFactory(membership=1000)
+    delegate = DelegateFactory(conference=conference, organisation=union)
+    services.record_stance(delegate=delegate, motion=motion, level="for", source=StanceChange.Source.COORDINATOR)
+    response = api_client.get("/api/whip-counts/", {"subject": subject.pk})
+    assert response.status_code == 200
+    (result,) = response.json()["results"]
+    assert (result["subject"], result["title"]) == (subject.pk, "Housing")
+    assert {row["level"]: row["share"] for row in result["levels"]}["for"] == 50  # all the affiliates' half
+    assert api_client.get("/api/whip-counts/", {"subject": 999999}).status_code == 400

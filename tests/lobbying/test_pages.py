@@ -30,6 +30,7 @@ def coordinator_urls(scene, motion):
         reverse("dashboard"),
         reverse("lobbying:motion-list"),
         reverse("lobbying:motion-create"),
+        reverse("lobbying:composite-create"),
         reverse("lobbying:motion-detail", args=[motion.pk]),
         reverse("lobbying:motion-update", args=[motion.pk]),
         reverse("lobbying:talk-next", args=[motion.pk]),
@@ -46,6 +47,7 @@ def coordinator_urls(scene, motion):
 def coordinator_posts(scene, motion):
     return [
         reverse("lobbying:motion-create"),
+        reverse("lobbying:composite-create"),
         reverse("lobbying:motion-update", args=[motion.pk]),
         reverse("lobbying:motion-transition", args=[motion.pk]),
         reverse("lobbying:motion-result", args=[motion.pk]),
@@ -278,3 +280,65 @@ def test_a_submission_moves_on_from_the_pipeline_page_and_an_impossible_move_is_
     assert response.redirect_chain[-1][0] == "/lobbying/pipeline/"
     submission.refresh_from_db()
     assert submission.stage == "clp_meeting"
+
+
+@pytest.fixture
+def prioritised(conference):
+    from lobbying.models import Subject
+
+    housing = Subject.objects.create(conference=conference, name="Housing")
+    health = Subject.objects.create(conference=conference, name="Health")
+    motions = {}
+    for name, subject in (("homes_a", housing), ("homes_b", housing), ("nhs", health)):
+        m = services.create_motion(conference=conference, title=name, text="Words.", subject=subject)
+        for status in (MotionStatus.SUBMITTED, MotionStatus.RULED_IN, MotionStatus.PRIORITISED):
+            services.transition_motion(motion=m, to_status=status)
+        motions[name] = m
+    return motions
+
+
+def test_a_coordinator_makes_a_composite_with_its_mover_and_seconder(coordinator_client, prioritised):
+    mover, seconder = OrganisationFactory(name="Unite"), OrganisationFactory(name="Leeds Central")
+    response = coordinator_client.post(
+        reverse("lobbying:composite-create"),
+        {
+            "motions": [prioritised["homes_a"].pk, prioritised["homes_b"].pk],
+            "number": 4,
+            "title": "Council housing",
+            "text": "Conference calls for 150,000 council homes a year.",
+            "mover": mover.pk,
+            "seconder": seconder.pk,
+        },
+    )
+    composite = Motion.objects.get(composite_number=4)
+    assert response.status_code == 302 and response.url == composite.get_absolute_url()
+    assert (composite.mover, composite.seconder, composite.subject.name) == (mover, seconder, "Housing")
+    assert set(composite.merged_motions.values_list("status", flat=True)) == {MotionStatus.COMPOSITED}
+
+
+def test_a_composite_across_subjects_or_with_a_taken_number_shows_the_errors_and_keeps_the_typing(
+    coordinator_client, prioritised
+):
+    url = reverse("lobbying:composite-create")
+    body = {
+        "motions": [prioritised["homes_a"].pk, prioritised["nhs"].pk],
+        "number": 5,
+        "title": "Mixed bag",
+        "text": "Typed with care.",
+    }
+    response = coordinator_client.post(url, body)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "A composite merges motions of one subject." in page
+    assert "Typed with care." in page and 'value="Mixed bag"' in page
+    assert not Motion.objects.filter(composite_number=5).exists()
+
+    same = OrganisationFactory()
+    response = coordinator_client.post(url, {**body, "motions": [prioritised["nhs"].pk], "mover": same.pk,
+                                             "seconder": same.pk})  # fmt: skip
+    assert response.status_code == 400
+    assert "The seconder must be another organisation than the mover." in response.content.decode()
+
+    response = coordinator_client.post(url, {**body, "motions": [999999], "number": "x"})
+    assert response.status_code == 400
+    assert not Motion.objects.filter(kind=Motion.Kind.COMPOSITE).exists()

@@ -56,3 +56,15 @@ def test_pages_take_the_same_number_of_queries_at_every_scale(client, demo, djan
     with django_assert_num_queries(7):
         response = client.get(reverse("api-whip-counts"))
     assert len(response.json()["results"]) == 6
+
+    # session, user, coordinator group; the subject with its conference; attending totals; stances per subject.
+    subject = demo["motion"].subject
+    with django_assert_num_queries(6):
+        response = client.get(reverse("api-whip-counts"), {"subject": subject.pk})
+    assert response.json()["results"][0]["subject"] == subject.pk
+
+    # session, user, coordinator group; conference; motions; subjects with tracked motions; attending totals;
+    # stances per subject.
+    with django_assert_num_queries(8):
+        response = client.get(reverse("lobbying:motion-list"))
+    assert "Whip count by subject" in response.content.decode()

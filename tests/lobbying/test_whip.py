@@ -124,3 +124,56 @@ def test_the_postgresql_whip_queries_give_the_same_rows_as_the_portable_ones(roo
             selectors._stance_groups_orm(conference, [motion], as_of)
         )
     assert rows(selectors._attending_totals(conference)) == rows(selectors._attending_totals_orm(conference))
+
+
+@pytest.fixture
+def subject_room(room, motion):
+    """The room's motion under a subject, with a second motion on it that the campaign opposes."""
+    from lobbying.models import Motion, Subject
+
+    subject = Subject.objects.create(conference=motion.conference, name="Social security")
+    services.update_motion(motion=motion, subject=subject)
+    opposed = services.create_motion(
+        conference=motion.conference,
+        title="Keep the cap",
+        text="Conference believes the limit is fair.",
+        position=Motion.Position.OPPOSE,
+        subject=subject,
+    )
+    now = room["now"]
+
+    def say(who, level, ago):
+        services.record_stance(
+            delegate=room[who], motion=opposed, level=level, source=StanceChange.Source.COORDINATOR, at=now - ago
+        )
+
+    say("u2", Level.FOR, dt.timedelta(minutes=30))  # for the motion we oppose: against us
+    say("a1", Level.AGAINST, dt.timedelta(minutes=10))  # against the motion we oppose: for us
+    say("b1", Level.FOR, dt.timedelta(days=4))  # older than b1's "leaning for" on our motion: superseded
+    return {**room, "subject": subject, "opposed": opposed}
+
+
+def test_a_subject_count_takes_each_delegates_latest_stance_on_its_motions_from_the_campaigns_side(subject_room):
+    (count,) = selectors.whip_counts_by_subject(conference=subject_room["subject"].conference)
+    assert count["subject"] == subject_room["subject"]
+    levels = _by_level(count)
+    # CLPs (50 points): a1 for us (6.25), b1 leaning for (37.5), a2 against (6.25).
+    # Affiliates (50 points): u1 against our motion (25), u2 for the motion we oppose, so against us (25).
+    assert levels[Level.FOR]["share"] == pytest.approx(6.25)
+    assert levels[Level.LEANING_FOR]["share"] == pytest.approx(37.5)
+    assert levels[Level.AGAINST]["share"] == pytest.approx(56.25)
+    assert levels[UNKNOWN]["share"] == pytest.approx(0)
+    assert [levels[level]["delegates"] for level in (Level.FOR, Level.LEANING_FOR, Level.AGAINST)] == [1, 1, 3]
+    assert count["margin"] == pytest.approx(-12.5)
+    assert count["projected_outcome"] == "lost"
+
+
+def test_a_subject_count_as_of_a_past_moment_ignores_later_stances(subject_room):
+    (count,) = selectors.whip_counts_by_subject(
+        conference=subject_room["subject"].conference, as_of=subject_room["now"] - dt.timedelta(hours=3)
+    )
+    levels = _by_level(count)
+    # Three hours ago: a1 for, b1 leaning for, a2 undecided; neither union delegate asked yet.
+    assert levels[Level.FOR]["share"] == pytest.approx(6.25)
+    assert levels[Level.UNDECIDED]["share"] == pytest.approx(6.25)
+    assert levels[UNKNOWN]["share"] == pytest.approx(50)
