@@ -8,7 +8,7 @@
   }
 
   // The main menu shows as a row on a wide screen through CSS (::details-content); older browsers get it opened.
-  if (window.CSS && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 48em)").matches) {
+  if (window.CSS && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 75em)").matches) {
     document.querySelectorAll("details.site-menu").forEach(function (el) { el.open = true; });
   }
 
