@@ -217,3 +217,53 @@ def test_a_volunteer_records_a_conversation_on_a_phone_through_their_link(assign
         assert page.get_by_role("heading", name="This link does not work").is_visible()
     finally:
         context.close()
+
+
+@pytest.fixture
+def compositing(db):
+    """The demo, plus three prioritised motions waiting for the compositing meeting (two on housing)."""
+    from lobbying.models import MotionStatus, Subject
+
+    call_command("seed_demo", stdout=io.StringIO())
+    CoordinatorFactory(username="coordinator", password=PASSWORD)
+    conference = Conference.current()
+    housing = Subject.objects.get(conference=conference, name="Housing")
+    defence = Subject.objects.get(conference=conference, name="Defence")
+    for title, subject in (("Rent controls now", housing), ("End no-fault evictions", housing), ("Arms", defence)):
+        motion = services.create_motion(conference=conference, title=title, text="Words.", subject=subject)
+        for status in (MotionStatus.SUBMITTED, MotionStatus.RULED_IN, MotionStatus.PRIORITISED):
+            services.transition_motion(motion=motion, to_status=status)
+    OrganisationFactory(name="Acorn Union")
+    return conference
+
+
+def test_the_motion_list_shows_the_whip_count_per_subject(compositing, live_server, page, viewport_name):
+    log_in(page, live_server.url, "/lobbying/motions/")
+    section = page.locator("#subject-whip")
+    assert section.get_by_role("heading", name="Social security").is_visible()
+    assert section.locator("[data-projected]").count() >= 3
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"lobbying-subject-whip-{viewport_name}.png"))
+    _fits_the_screen(page)
+
+
+@pytest.mark.parametrize("viewport_name", ["desktop"])
+def test_a_coordinator_makes_a_composite_and_a_mixed_one_is_refused(compositing, live_server, page, viewport_name):
+    log_in(page, live_server.url, "/lobbying/motions/composite/new/")
+    page.get_by_label("Housing: Rent controls now").check()
+    page.get_by_label("Defence: Arms").check()
+    page.get_by_label("Composite number").fill("8")
+    page.get_by_label("Title").fill("Homes for all")
+    page.get_by_label("Text").fill("Conference calls for rent controls and an end to no-fault evictions.")
+    page.get_by_label("Mover").select_option(label="Acorn Union")
+    page.get_by_role("button", name="Make the composite").click()
+    assert page.get_by_text("A composite merges motions of one subject.").is_visible()
+    assert page.get_by_label("Title").input_value() == "Homes for all"  # what was typed is kept
+    shot(page, "lobbying-composite-error-desktop")
+
+    page.get_by_label("Defence: Arms").uncheck()
+    page.get_by_label("Housing: End no-fault evictions").check()
+    page.get_by_role("button", name="Make the composite").click()
+    page.wait_for_url(re.compile(r"/lobbying/motions/\d+/$"))
+    assert page.get_by_role("heading", name="Composite 8: Homes for all").is_visible()
+    shot(page, "lobbying-composite-made-desktop")
