@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 # Web + Celery worker + beat in one foreground process (config/run.py, honcho); Ctrl-C stops all three, status 0.
 # On a terminal the runner is its own foreground job (bash -m), so Ctrl-C reaches it and not make, which would
 # otherwise report "Interrupt" and exit 130 however cleanly the processes stopped.
-RUNNER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m config.run Procfile
+RUNNER := env PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m config.run Procfile
 run: export DJANGO_DEBUG ?= true
 run: export PORT := $(PORT)
 run: install
