@@ -168,6 +168,24 @@ class AssignmentForm(forms.Form):
         self.fields["delegates"].queryset = delegate_choices
 
 
+class AddSubmissionForm(forms.Form):
+    """Put a CLP or affiliate into the campaign motion's pipeline (at "contacted")."""
+
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), empty_label="Choose…")
+    local_contact = forms.CharField(max_length=200, required=False, help_text="Who we talk to there.")
+    meeting_on = forms.DateField(
+        required=False, label="Meeting date", widget=forms.DateInput(attrs={"type": "date"}), help_text="If known."
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, motion, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Those already in the pipeline are left out; the service refuses them anyway (two coordinators at once).
+        self.fields["organisation"].queryset = Organisation.objects.exclude(
+            pk__in=motion.submissions.values("organisation")
+        ).order_by("name")
+
+
 class PipelineFilterForm(forms.Form):
     motion = forms.ModelChoiceField(queryset=Motion.objects.none(), required=False, empty_label=None)
     region = forms.ChoiceField(choices=[("", "All regions"), *Region.choices], required=False)

@@ -21,6 +21,7 @@ from delegates.models import Conference, Delegate
 from delegates.views import FriendlyPaginationMixin, _tidy_filter_form
 from lobbying import selectors, services
 from lobbying.forms import (
+    AddSubmissionForm,
     AssignmentForm,
     CompositeForm,
     ConversationForm,
@@ -425,6 +426,25 @@ class PipelineView(CoordinatorRequiredMixin, CurrentConferenceMixin, TemplateVie
     """The campaign's motion with each CLP: counts per stage, and who has been stuck longest."""
 
     template_name = "lobbying/pipeline.html"
+    add_form = None
+
+    def post(self, request, *args, **kwargs):
+        """Add an organisation to the chosen motion's pipeline; errors show on the form, what was typed kept."""
+        context = self.get_context_data(**kwargs)
+        motion = context["motion"]
+        if motion is None:
+            raise Http404("No campaign motion")
+        form = AddSubmissionForm(request.POST, motion=motion)
+        if form.is_valid():
+            try:
+                submission = services.start_submission(motion=motion, changed_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"{submission.organisation.name}: added to the pipeline.")
+                return redirect(reverse("lobbying:pipeline") + "?" + urlencode({"motion": motion.pk}))
+        context["add_form"] = form
+        return self.render_to_response(context, status=400)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -435,6 +455,7 @@ class PipelineView(CoordinatorRequiredMixin, CurrentConferenceMixin, TemplateVie
         region = data.get("region") or None
         context.update(form=form, motion=motion, region=region)
         if motion is not None:
+            context["add_form"] = AddSubmissionForm(motion=motion)
             overview = selectors.pipeline(motion=motion, region=region)
             top = max((row["count"] for row in overview["stages"]), default=0) or 1
             for row in overview["stages"]:

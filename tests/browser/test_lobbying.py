@@ -267,3 +267,23 @@ def test_a_coordinator_makes_a_composite_and_a_mixed_one_is_refused(compositing,
     page.wait_for_url(re.compile(r"/lobbying/motions/\d+/$"))
     assert page.get_by_role("heading", name="Composite 8: Homes for all").is_visible()
     shot(page, "lobbying-composite-made-desktop")
+
+
+@pytest.fixture
+def newcomer(pipeline):
+    return OrganisationFactory(name="Cardiff North CLP", region="Wales")
+
+
+def test_a_coordinator_adds_an_organisation_to_the_pipeline(newcomer, live_server, page, viewport_name):
+    log_in(page, live_server.url, "/lobbying/pipeline/")
+    form = page.locator("#add-submission")
+    form.get_by_label("Organisation").select_option(label="Cardiff North CLP")
+    form.get_by_label("Local contact").fill("Rhys, secretary")
+    form.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"lobbying-pipeline-add-{viewport_name}.png"))
+    _fits_the_screen(page)
+    form.get_by_role("button", name="Add to the pipeline").click()
+    page.wait_for_load_state()
+    assert "Cardiff North CLP: added to the pipeline." in page.content()
+    assert "9 organisations" in page.locator("#stages-title").inner_text()
+    assert page.locator('[data-stage="contacted"] .bar-value').inner_text() == "6"

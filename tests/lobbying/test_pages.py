@@ -48,6 +48,7 @@ def coordinator_posts(scene, motion):
     return [
         reverse("lobbying:motion-create"),
         reverse("lobbying:composite-create"),
+        reverse("lobbying:pipeline"),
         reverse("lobbying:motion-update", args=[motion.pk]),
         reverse("lobbying:motion-transition", args=[motion.pk]),
         reverse("lobbying:motion-result", args=[motion.pk]),
@@ -342,3 +343,31 @@ def test_a_composite_across_subjects_or_with_a_taken_number_shows_the_errors_and
     response = coordinator_client.post(url, {**body, "motions": [999999], "number": "x"})
     assert response.status_code == 400
     assert not Motion.objects.filter(kind=Motion.Kind.COMPOSITE).exists()
+
+
+def test_a_coordinator_adds_an_organisation_to_the_pipeline_from_the_page(coordinator_client, scene):
+    ours = scene["ours"]
+    camden = OrganisationFactory(name="Camden", region="London")
+    url = reverse("lobbying:pipeline") + f"?motion={ours.pk}"
+    assert "Camden" in coordinator_client.get(url).content.decode()
+    response = coordinator_client.post(url, {"organisation": camden.pk, "local_contact": "Sam, secretary"})
+    assert response.status_code == 302
+    submission = ours.submissions.get(organisation=camden)
+    assert (submission.stage, submission.local_contact) == (Submission.Stage.CONTACTED, "Sam, secretary")
+    assert submission.stage_changes.count() == 1
+    # Once in, it is no longer offered; posting it again is refused on the field, nothing written.
+    response = coordinator_client.post(url, {"organisation": camden.pk, "notes": "Second try"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Select a valid choice" in page and "Second try" in page
+    assert ours.submissions.filter(organisation=camden).count() == 1
+
+
+def test_a_bad_meeting_date_on_the_pipeline_form_is_shown_and_the_typing_kept(coordinator_client, scene):
+    lambeth = OrganisationFactory(name="Lambeth")
+    url = reverse("lobbying:pipeline") + f"?motion={scene['ours'].pk}"
+    response = coordinator_client.post(url, {"organisation": lambeth.pk, "local_contact": "Jo", "meeting_on": "soon"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Enter a valid date." in page and 'value="Jo"' in page
+    assert not scene["ours"].submissions.filter(organisation=lambeth).exists()
