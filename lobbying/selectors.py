@@ -35,6 +35,7 @@ from lobbying.models import (
     LEVEL_LABELS,
     SUBMISSION_TRANSITIONS,
     UNKNOWN,
+    UNTRACKED_STATUSES,
     Level,
     LobbyingAssignment,
     Motion,
@@ -410,6 +411,21 @@ def _campaign_level():
 
 def _subject_stance_groups(conference, subjects, as_of):
     """Each attending delegate's stance per subject, grouped by subject, section, region and level: one query."""
+    if connection.vendor == "postgresql":
+        sql = SUBJECT_GROUPS_SQL.format(as_of="AND s.at <= %(as_of)s" if as_of is not None else "")
+        params = {
+            "subjects": [subject.pk for subject in subjects],
+            "conference": conference.pk,
+            "as_of": as_of,
+            "watch": Motion.Position.WATCH.value,
+            "oppose": Motion.Position.OPPOSE.value,
+            "untracked": [str(status) for status in UNTRACKED_STATUSES],
+        }
+        return _fetch_dicts(sql, params)
+    return _subject_stance_groups_orm(conference, subjects, as_of)
+
+
+def _subject_stance_groups_orm(conference, subjects, as_of):
     rows = StanceChange.objects.filter(
         motion__in=Motion.objects.for_conference(conference).tracked().filter(subject__in=subjects)
     )
@@ -431,7 +447,31 @@ def _subject_stance_groups(conference, subjects, as_of):
         .values("subject_key", "section", "region", "campaign_level")
         .annotate(n=Count("pk"), votes=Sum("card_vote"))
     )
-    return [{**row, "level": row.pop("campaign_level")} for row in grouped]
+    return [{"level": row.pop("campaign_level"), **row} for row in grouped]
+
+
+# As STANCE_GROUPS_SQL, the latest row per (subject, delegate) over the subject's tracked motions, flipped on the
+# motions the campaign opposes (FLIPPED_LEVELS); the ORM version above gives the same rows (a test runs both).
+_FLIP_SQL = " ".join(f"WHEN '{level}' THEN '{flipped}'" for level, flipped in FLIPPED_LEVELS.items())
+SUBJECT_GROUPS_SQL = f"""
+WITH latest AS (
+    SELECT DISTINCT ON (m.subject_id, s.delegate_id) m.subject_id, s.delegate_id,
+           CASE WHEN m.position = %(oppose)s THEN CASE s.level {_FLIP_SQL} END ELSE s.level END AS level
+    FROM lobbying_stancechange s
+    JOIN lobbying_motion m ON m.id = s.motion_id
+    WHERE m.subject_id = ANY(%(subjects)s) AND m.conference_id = %(conference)s AND m.position <> %(watch)s
+          AND NOT (m.status = ANY(%(untracked)s)) {{as_of}}
+    ORDER BY m.subject_id, s.delegate_id, s.at DESC, s.id DESC
+)
+SELECT l.subject_id AS subject_key, CASE WHEN o.kind = 'clp' THEN 'clp' ELSE 'affiliates' END AS section,
+       o.region AS region, l.level AS level, COUNT(*) AS n, SUM(o.membership::float / dn.attending) AS votes
+FROM latest l
+JOIN delegates_delegate d ON d.id = l.delegate_id
+JOIN delegates_organisation o ON o.id = d.organisation_id
+JOIN ({DELEGATION_SQL}) dn ON dn.organisation_id = d.organisation_id
+WHERE d.conference_id = %(conference)s AND d.is_attending
+GROUP BY 1, 2, 3, 4
+"""  # noqa: S608  (only our own constants are formatted in; values are parameters)
 
 
 def subjects_with_tracked_motions(conference):

@@ -177,3 +177,18 @@ def test_a_subject_count_as_of_a_past_moment_ignores_later_stances(subject_room)
     assert levels[Level.FOR]["share"] == pytest.approx(6.25)
     assert levels[Level.UNDECIDED]["share"] == pytest.approx(6.25)
     assert levels[UNKNOWN]["share"] == pytest.approx(50)
+
+
+def test_the_postgresql_subject_query_gives_the_same_rows_as_the_portable_one(subject_room):
+    from tests.services import require_postgres
+
+    require_postgres()
+
+    def rows(groups):
+        return sorted((tuple(sorted({**r, "votes": round(r["votes"], 6)}.items())) for r in groups), key=str)
+
+    subject = subject_room["subject"]
+    for as_of in (None, subject_room["now"] - dt.timedelta(hours=3), subject_room["now"] - dt.timedelta(days=5)):
+        sql_rows = rows(selectors._subject_stance_groups(subject.conference, [subject], as_of))
+        assert sql_rows == rows(selectors._subject_stance_groups_orm(subject.conference, [subject], as_of))
+    assert len(sql_rows) == 0  # five days ago: nothing recorded yet
