@@ -381,3 +381,78 @@ class LobbyingAssignment(models.Model):
     def is_live(self, *, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+# Briefings ----------------------------------------------------------------------------------------------------------
+
+
+class Briefing(models.Model):
+    """A campaign text to many delegates, its audience stored as filters (data), frozen into recipients at send.
+
+    Written only by `lobbying.briefings`; `BriefingStatusChange` is its history.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+        SENT = "sent", "Sent"
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="briefings")
+    motion = models.ForeignKey(Motion, on_delete=models.PROTECT, null=True, blank=True, related_name="briefings")
+    body = models.TextField(help_text="Merge fields: {first_name} {organisation} {motion}.")
+    # Audience filters; an empty list means "any".
+    stance_levels = models.JSONField(default=list, blank=True, help_text="Stance levels on the motion (or unknown).")
+    sections = models.JSONField(default=list, blank=True)
+    regions = models.JSONField(default=list, blank=True)
+    organisations = models.ManyToManyField(Organisation, blank=True, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    send_at = models.DateTimeField(null=True, blank=True)
+    useless_after = models.DateTimeField(null=True, blank=True, help_text="Never send after this (the vote is over).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Briefing {self.pk} ({self.get_status_display()})"
+
+
+class BriefingStatusChange(models.Model):
+    """Append-only history of a briefing's status."""
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    reason = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+class BriefingRecipient(models.Model):
+    """The frozen audience: who was picked when the briefing was sent, and exactly what they were sent."""
+
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="recipients")
+    delegate = models.ForeignKey(Delegate, on_delete=models.PROTECT, related_name="briefings_received")
+    body = models.TextField(help_text="The body with merge fields filled in (before the sender name and STOP line).")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["briefing", "delegate"], name="briefing_recipient_once"),
+        ]
+
+    def __str__(self):
+        return self.idempotency_key

@@ -1,0 +1,294 @@
+"""Briefings: compose a text with merge fields, pick its audience as data, preview it, freeze and queue it.
+
+The only writer of Briefing, BriefingRecipient and BriefingStatusChange (services), plus the reads they need
+(selectors: `audience`, `preview_briefing`). Texts go out through `messaging.services.send_batch`, which
+filters opt-outs again, is idempotent per key and publishes its tasks after commit.
+"""
+
+import string
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, Q
+from django.utils import timezone
+
+from delegates.models import Delegate, Organisation, Region, Section
+from lobbying.models import ALL_LEVELS, Briefing, BriefingRecipient, BriefingStatusChange
+from lobbying.selectors import delegates_with_stance
+from messaging import text as sms_text
+from messaging.services import BatchText, send_batch
+
+MERGE_FIELDS = ("first_name", "organisation", "motion")
+# A briefing is read on a phone in a hurry: three segments is plenty, and it caps the cost of a mistake.
+MAX_BRIEFING_SEGMENTS = 3
+# Stand-ins for the longest names a recipient is likely to have, used to check the length at compose time.
+_LONGEST_SAMPLE = {"first_name": "X" * 15, "organisation": "X" * 45}
+EXAMPLES = 3
+PURPOSE = "briefing"
+
+
+def recipient_key(*, briefing_id: int, delegate_id: int) -> str:
+    return f"briefing:{briefing_id}:delegate:{delegate_id}"
+
+
+def merge_fields_in(body: str) -> list[str]:
+    """The merge fields a body uses, in order; ValidationError on "body" naming any unknown or malformed one."""
+    try:
+        parts = list(string.Formatter().parse(body or ""))
+    except ValueError:
+        raise ValidationError(
+            {"body": "A brace is not closed. Merge fields look like {first_name}; write {{ or }} for a brace."}
+        ) from None
+    used, unknown = [], []
+    for _literal, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in MERGE_FIELDS or spec or conversion:
+            unknown.append("{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+        elif field not in used:
+            used.append(field)
+    if unknown:
+        known = " ".join("{" + name + "}" for name in MERGE_FIELDS)
+        raise ValidationError(
+            {"body": f"Unknown merge field {', '.join(unknown)}. Use only {known}."}, code="unknown_merge_field"
+        )
+    return used
+
+
+def render(body: str, *, first_name: str, organisation: str, motion: str) -> str:
+    return body.format(first_name=first_name, organisation=organisation, motion=motion)
+
+
+def _motion_label(motion) -> str:
+    return str(motion) if motion is not None else ""
+
+
+def _validate(*, conference, motion, body, stance_levels, sections, regions, organisations) -> None:
+    errors = {}
+    try:
+        used = merge_fields_in(body)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        used = []
+    if "motion" in used and motion is None:
+        errors.setdefault("body", []).append("{motion} needs a motion: pick one, or take the merge field out.")
+    if motion is not None and motion.conference_id != conference.pk:
+        errors["motion"] = ["That motion belongs to another conference."]
+    bad = [level for level in stance_levels if level not in ALL_LEVELS]
+    if bad:
+        errors["stance_levels"] = [f"Unknown stance level {', '.join(map(str, bad))}."]
+    elif stance_levels and motion is None:
+        errors["stance_levels"] = ["Choosing delegates by stance needs a motion."]
+    bad = [section for section in sections if section not in Section.values]
+    if bad:
+        errors["sections"] = [f"Unknown section {', '.join(map(str, bad))}."]
+    bad = [region for region in regions if region not in Region.values]
+    if bad:
+        errors["regions"] = [f"Unknown region {', '.join(map(str, bad))}."]
+    if "body" not in errors:
+        sample = render(body, **_LONGEST_SAMPLE, motion=_motion_label(motion))
+        try:
+            info = sms_text.compose(sample, marketing=True)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        else:
+            if info.segments > MAX_BRIEFING_SEGMENTS:
+                errors["body"] = [
+                    f"With long names filled in this text needs {info.segments} SMS segments ({info.encoding}); "
+                    f"a briefing may use {MAX_BRIEFING_SEGMENTS}. Shorten it."
+                ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _record(briefing, *, from_status, changed_by, reason=""):
+    BriefingStatusChange.objects.create(
+        briefing=briefing, from_status=from_status, to_status=briefing.status, changed_by=changed_by, reason=reason
+    )
+
+
+# Services ----------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def compose_briefing(*, conference, body, created_by, motion=None, stance_levels=(), sections=(), regions=(),
+                     organisations=(), send_at=None, useless_after=None) -> Briefing:  # fmt: skip
+    """Create a draft briefing. ValidationError keyed by field: an unknown merge field, a text too long, a bad
+    filter. The audience is stored as filters and only frozen when the briefing is sent."""
+    body = (body or "").strip()
+    stance_levels, sections, regions = list(stance_levels), list(sections), list(regions)
+    organisations = list(organisations)
+    _validate(conference=conference, motion=motion, body=body, stance_levels=stance_levels, sections=sections,
+              regions=regions, organisations=organisations)  # fmt: skip
+    if any(org.pk is None for org in organisations):
+        raise ValidationError({"organisations": ["Save the organisation first."]})
+    briefing = Briefing.objects.create(
+        conference=conference,
+        motion=motion,
+        body=body,
+        stance_levels=stance_levels,
+        sections=sections,
+        regions=regions,
+        send_at=send_at,
+        useless_after=useless_after,
+        created_by=created_by,
+    )
+    if organisations:
+        briefing.organisations.set(organisations)
+    _record(briefing, from_status="", changed_by=created_by)
+    return briefing
+
+
+@dataclass
+class SendResult:
+    briefing: Briefing
+    recipients: int  # frozen for this briefing (now or by an earlier send)
+    queued: int  # texts queued by this call
+    skipped: int  # written as skipped by this call (e.g. opted out since the audience was read)
+    already_queued: int  # texts an earlier send had already queued: nothing queued twice
+
+
+@transaction.atomic
+def send_briefing(*, briefing, sent_by) -> SendResult:
+    """Freeze the audience (textable delegates only) in one bulk insert and queue every text via send_batch.
+
+    Idempotent: a second call (double click, two coordinators) finds the frozen recipients and the outbox keys
+    already there, and queues nothing again. An empty audience, a cancelled briefing or one past its
+    useless-after time is a ValidationError. Tasks are published after commit by send_batch.
+    """
+    briefing = Briefing.objects.select_for_update(of=("self",)).select_related("motion").get(pk=briefing.pk)
+    if briefing.status == Briefing.Status.CANCELLED:
+        raise ValidationError({"status": "This briefing was cancelled; it cannot be sent."})
+    if briefing.useless_after is not None and briefing.useless_after <= timezone.now():
+        raise ValidationError({"useless_after": "Too late: this briefing is past its useless-after time."})
+
+    frozen = list(BriefingRecipient.objects.filter(briefing=briefing).values_list("delegate__mobile", "body",
+                                                                                  "idempotency_key"))  # fmt: skip
+    if not frozen:
+        now = timezone.now()
+        rows = list(_audience_rows(briefing))
+        if not rows:
+            raise ValidationError(
+                {"audience": "No delegate matches this audience with SMS consent and not opted out: nobody to text."}
+            )
+        recipients = [
+            BriefingRecipient(
+                briefing=briefing,
+                delegate_id=row["pk"],
+                body=_render_row(briefing, row),
+                idempotency_key=recipient_key(briefing_id=briefing.pk, delegate_id=row["pk"]),
+                created_at=now,
+            )
+            for row in rows
+        ]
+        BriefingRecipient.objects.bulk_create(recipients, batch_size=1000)
+        frozen = [
+            (row["mobile"], recipient.body, recipient.idempotency_key)
+            for row, recipient in zip(rows, recipients, strict=True)
+        ]
+
+    result = send_batch(
+        [BatchText(to=mobile, body=body, key=key) for mobile, body, key in frozen],
+        purpose=PURPOSE,
+        marketing=True,
+        useless_after=briefing.useless_after,
+    )
+    if briefing.status != Briefing.Status.SENDING:
+        from_status = briefing.status
+        briefing.status = Briefing.Status.SENDING
+        briefing.save(update_fields=["status", "updated_at"])
+        _record(briefing, from_status=from_status, changed_by=sent_by, reason=f"{len(frozen)} recipients")
+    return SendResult(
+        briefing=briefing,
+        recipients=len(frozen),
+        queued=len(result.queued),
+        skipped=len(result.skipped),
+        already_queued=len(result.existing),
+    )
+
+
+# Selectors ---------------------------------------------------------------------------------------------------------
+
+
+def audience(briefing):
+    """The delegates a briefing would go to now: its filters, and only those who may be texted (`textable`)."""
+    if briefing.motion_id and briefing.stance_levels:
+        queryset = delegates_with_stance(motion=briefing.motion, levels=briefing.stance_levels)
+    else:
+        queryset = Delegate.objects.for_conference(briefing.conference_id)
+    queryset = queryset.textable()
+    if briefing.sections and set(briefing.sections) != set(Section.values):
+        clp = Q(organisation__kind=Organisation.Kind.CLP)
+        queryset = queryset.filter(clp if Section.CLP in briefing.sections else ~clp)
+    if briefing.regions:
+        queryset = queryset.filter(organisation__region__in=briefing.regions)
+    if briefing.pk:
+        # Empty means "any organisation"; one query either way (a subquery).
+        links = Briefing.organisations.through.objects.filter(briefing_id=briefing.pk)
+        queryset = queryset.filter(Q(organisation__in=links.values("organisation_id")) | ~Exists(links))
+    return queryset.order_by("pk")
+
+
+def _audience_rows(briefing):
+    return audience(briefing).values("pk", "first_name", "organisation__name", "mobile")
+
+
+def _render_row(briefing, row) -> str:
+    return render(
+        briefing.body,
+        first_name=row["first_name"],
+        organisation=row["organisation__name"],
+        motion=_motion_label(briefing.motion),
+    )
+
+
+@dataclass
+class Example:
+    delegate_id: int
+    name: str
+    text: str  # exactly what the phone shows: sender name, body, STOP line
+    segments: int
+
+
+@dataclass
+class BriefingPreview:
+    count: int
+    segments: int  # the whole briefing, summed over recipients
+    max_segments: int
+    encoding: str  # UCS-2 if any recipient's text needs it
+    cost: Decimal
+    examples: list[Example]
+
+
+def preview_briefing(*, briefing) -> BriefingPreview:
+    """Count, segments and cost of sending now, and what three real recipients would receive. One query for
+    the audience (plus the motion if not loaded)."""
+    count = segments = max_segments = 0
+    encoding = sms_text.GSM7
+    examples = []
+    for row in audience(briefing).values("pk", "first_name", "last_name", "organisation__name"):
+        info = sms_text.compose(_render_row(briefing, row), marketing=True)
+        count += 1
+        segments += info.segments
+        max_segments = max(max_segments, info.segments)
+        if info.encoding == sms_text.UCS2:
+            encoding = sms_text.UCS2
+        if len(examples) < EXAMPLES:
+            examples.append(
+                Example(
+                    delegate_id=row["pk"],
+                    name=f"{row['first_name']} {row['last_name']}".strip(),
+                    text=info.text,
+                    segments=info.segments,
+                )
+            )
+    return BriefingPreview(
+        count=count,
+        segments=segments,
+        max_segments=max_segments,
+        encoding=encoding,
+        cost=sms_text.estimate_cost(segments),
+        examples=examples,
+    )
