@@ -4,6 +4,9 @@ from django.contrib import admin
 
 from config.admin import EvidenceAdminMixin
 from lobbying.models import (
+    Briefing,
+    BriefingRecipient,
+    BriefingStatusChange,
     LobbyingAssignment,
     Motion,
     MotionStatusChange,
@@ -99,3 +102,29 @@ class SubmissionStageChangeAdmin(ReadOnlyAdmin):
     list_display = ("submission", "from_stage", "to_stage", "at", "changed_by")
     list_filter = ("to_stage",)
     list_select_related = ("submission__organisation", "changed_by")
+
+
+# Briefings: written only by lobbying.briefings (compose validates merge fields, send freezes the audience), so the
+# admin only shows them. Recipients (who was sent what) are evidence; their list is paged, never inlined.
+
+
+class BriefingStatusChangeInline(ReadOnlyInline):
+    model = BriefingStatusChange
+    fields = ("at", "from_status", "to_status", "reason", "changed_by")
+    readonly_fields = fields
+
+
+@admin.register(Briefing)
+class BriefingAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "conference", "motion", "status", "send_at", "useless_after", "created_by", "created_at")
+    list_filter = ("status", "conference")
+    list_select_related = ("conference", "motion", "created_by")
+    inlines = [BriefingStatusChangeInline]
+
+
+@admin.register(BriefingRecipient)
+class BriefingRecipientAdmin(ReadOnlyAdmin):
+    list_display = ("idempotency_key", "briefing", "delegate", "created_at")
+    list_select_related = ("briefing", "delegate")
+    list_filter = ("briefing",)
+    raw_id_fields = ("briefing", "delegate")

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from delegates.models import Region, Section
@@ -14,7 +15,7 @@ from lobbying import briefings, services
 from lobbying.models import Briefing, BriefingRecipient, BriefingStatusChange, Level, Motion, StanceChange
 from messaging import services as messaging_services
 from messaging.models import OptOut, OutboundMessage
-from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory
+from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory, UserFactory
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (fixture)
 from tests.services import require_postgres
 
@@ -232,3 +233,42 @@ def test_previewing_and_sending_take_the_same_queries_for_10_or_200_recipients(
     # four (existing keys, opt-outs, outbox, history), status update, history row, and savepoints around them.
     assert small[0] <= 2
     assert small[1] <= 14
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("model", ["briefing", "briefingrecipient"])
+def test_the_briefing_admin_lists_take_the_same_queries_at_two_sizes_and_cannot_add(
+    admin_client, conference, coordinator, motion, sms, dispatched, model, django_assert_max_num_queries
+):
+    url = reverse(f"admin:lobbying_{model}_changelist")
+
+    def fill(count):
+        for _ in range(count):
+            consenting(conference=conference)
+        briefing = compose(conference, coordinator, motion=motion)
+        briefings.send_briefing(briefing=briefing, sent_by=coordinator)
+        BriefingRecipient.objects.exclude(briefing=briefing).delete()  # each size on its own
+
+    fill(3)
+    with CaptureQueriesContext(connection) as small:
+        assert admin_client.get(url).status_code == 200
+    fill(40)
+    with django_assert_max_num_queries(len(small)):
+        page = admin_client.get(url)
+    assert page.status_code == 200
+    assert admin_client.get(reverse(f"admin:lobbying_{model}_add")).status_code == 403
+
+
+def test_a_briefing_cannot_be_edited_in_the_admin(admin_client, conference, coordinator, motion):
+    briefing = compose(conference, coordinator, motion=motion, body="Vote FOR")
+    url = reverse("admin:lobbying_briefing_change", args=[briefing.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "draft" in page.content.decode()
+    admin_client.post(url, {"body": "Vote {nonsense}", "status": "sent"})
+    briefing.refresh_from_db()
+    assert (briefing.body, briefing.status) == ("Vote FOR", Briefing.Status.DRAFT)
