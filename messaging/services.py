@@ -137,6 +137,36 @@ def _validated(*, to: str, body: str, key: str, purpose: str, marketing: bool):
     return number, info
 
 
+def _first_status(*, expired: bool, opted_out: bool) -> tuple[str, str, str]:
+    """Where a new text starts: its status, the reason for its first history row, and its error code."""
+    if expired:
+        return Status.SKIPPED, "already past its useless-after time", "expired"
+    if opted_out:
+        return Status.SKIPPED, "number is on the opt-out list", "opted_out"
+    return Status.QUEUED, "created", ""
+
+
+def _new_message(
+    *, key, number, info, purpose, marketing, status, code, useless_after, now, opt_out_exempt=False
+) -> OutboundMessage:
+    """An unsaved outbox row, the same for the single and the bulk path."""
+    return OutboundMessage(
+        idempotency_key=key,
+        to=number,
+        body=info.text,
+        purpose=purpose,
+        marketing=marketing,
+        opt_out_exempt=opt_out_exempt,
+        status=status,
+        useless_after=useless_after,
+        segments=info.segments,
+        encoding=info.encoding,
+        next_attempt_at=now,
+        error_code=code,
+        error_message=explain(code),
+    )
+
+
 def send_sms(
     *,
     to: str,
@@ -159,28 +189,25 @@ def send_sms(
         if existing is not None:
             return existing
         now = timezone.now()
-        status, reason, code = Status.QUEUED, "created", ""
-        if useless_after is not None and useless_after <= now:
-            status, reason, code = Status.SKIPPED, "already past its useless-after time", "expired"
-        elif not opt_out_exempt and is_opted_out(number):
-            status, reason, code = Status.SKIPPED, "number is on the opt-out list", "opted_out"
+        expired = useless_after is not None and useless_after <= now
+        status, reason, code = _first_status(
+            expired=expired, opted_out=not expired and not opt_out_exempt and is_opted_out(number)
+        )
+        message = _new_message(
+            key=key,
+            number=number,
+            info=info,
+            purpose=purpose,
+            marketing=marketing,
+            opt_out_exempt=opt_out_exempt,
+            status=status,
+            code=code,
+            useless_after=useless_after,
+            now=now,
+        )
         try:
             with transaction.atomic():  # a savepoint: a concurrent twin must not break the caller's transaction
-                message = OutboundMessage.objects.create(
-                    idempotency_key=key,
-                    to=number,
-                    body=info.text,
-                    purpose=purpose,
-                    marketing=marketing,
-                    opt_out_exempt=opt_out_exempt,
-                    status=status,
-                    useless_after=useless_after,
-                    segments=info.segments,
-                    encoding=info.encoding,
-                    next_attempt_at=now,
-                    error_code=code,
-                    error_message=explain(code),
-                )
+                message.save(force_insert=True)
         except IntegrityError:
             return OutboundMessage.objects.get(idempotency_key=key)
         OutboundStatusChange.objects.create(message=message, from_status="", to_status=status, reason=reason)
@@ -258,31 +285,21 @@ def send_batch(
                 )
             )
 
-        def outcome(number):
-            if expired:
-                return Status.SKIPPED, "already past its useless-after time", "expired"
-            if number in opted_out:
-                return Status.SKIPPED, "number is on the opt-out list", "opted_out"
-            return Status.QUEUED, "created", ""
-
         messages, reasons = [], []
         for key, (number, info) in fresh.items():
-            status, reason, code = outcome(number)
+            status, reason, code = _first_status(expired=expired, opted_out=number in opted_out)
             reasons.append(reason)
             messages.append(
-                OutboundMessage(
-                    idempotency_key=key,
-                    to=number,
-                    body=info.text,
+                _new_message(
+                    key=key,
+                    number=number,
+                    info=info,
                     purpose=purpose,
                     marketing=marketing,
                     status=status,
+                    code=code,
                     useless_after=useless_after,
-                    segments=info.segments,
-                    encoding=info.encoding,
-                    next_attempt_at=now,
-                    error_code=code,
-                    error_message=explain(code),
+                    now=now,
                 )
             )
         # A concurrent twin of this batch raises IntegrityError here, and the caller's transaction with it:
