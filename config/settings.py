@@ -19,6 +19,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "insecure-dev-key-set-DJANGO_SECRET_KEY-in-production"
+# Key for the keyed hashes the opt-out list keeps of erased numbers (messaging/privacy.py). Keep it fixed.
+OPT_OUT_HASH_KEY = env_str("OPT_OUT_HASH_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 # How Twilio reaches us. Webhook signatures are computed over this origin, not the Host header,
 # so a TLS-terminating proxy in front of gunicorn does not break them.
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "lobbying",
     "volunteers",
     "dashboard",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ EVIDENCE = {
     "volunteers.signupchange",
     "volunteers.signupevent",
     "volunteers.signuphistory",
+    "privacy.auditevent",
 }
 
 

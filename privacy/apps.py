@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class PrivacyConfig(AppConfig):
+    """Data protection: subject access, erasure, retention and the access audit.
+
+    A room above the domain apps (like `dashboard`): it composes their selectors and services, and no domain
+    app imports it.
+    """
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "privacy"
+    verbose_name = "Data protection"
