@@ -6,6 +6,7 @@ moment. On PostgreSQL that is DISTINCT ON over the `stance_latest` index; elsewh
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core import signing
@@ -17,6 +18,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -36,6 +38,7 @@ from lobbying.models import (
     SUBMISSION_TRANSITIONS,
     UNKNOWN,
     UNTRACKED_STATUSES,
+    BriefingRecipient,
     Level,
     LobbyingAssignment,
     Motion,
@@ -43,6 +46,8 @@ from lobbying.models import (
     Subject,
     Submission,
 )
+from messaging.errors import explain
+from messaging.models import InboundMessage, OutboundMessage
 
 FOR_LEVELS = (Level.FOR, Level.LEANING_FOR)
 AGAINST_LEVELS = (Level.AGAINST, Level.LEANING_AGAINST)
@@ -648,3 +653,159 @@ def agenda_for_day(*, conference, day):
         .select_related("subject", "result")
         .order_by("scheduled_for", "pk")
     )
+
+
+# Briefings: live progress and the report ---------------------------------------------------------------------------
+
+# How each outbox status counts on a briefing's bar: "failed" takes Twilio's undelivered too.
+PROGRESS_BUCKETS = {
+    "queued": ("queued",),
+    "sending": ("sending",),
+    "sent": ("sent",),
+    "delivered": ("delivered",),
+    "failed": ("failed", "undelivered"),
+    "unknown": ("unknown",),
+    "skipped": ("skipped",),
+}
+# Still ours to send: everything else has been handed to the provider or settled without it.
+PENDING_BUCKETS = ("queued", "sending")
+# Why a text was skipped, in words (the outbox's error code; see messaging/errors.py for the provider's codes).
+SKIP_REASONS = {
+    "opted_out": "Opted out",
+    "no_consent": "No consent",
+    "cancelled": "Cancelled",
+    "expired": "Too late (past its useless-after time)",
+}
+
+
+@dataclass
+class BriefingProgress:
+    total: int
+    queued: int
+    sending: int
+    sent: int
+    delivered: int
+    failed: int
+    unknown: int
+    skipped: int
+    replied: int
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.sending
+
+    @property
+    def done(self) -> int:
+        return self.total - self.pending
+
+    @property
+    def percent_done(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 0.0
+
+    def shares(self) -> list[dict]:
+        """The bar's segments in order, each with its share of the audience (for widths and labels)."""
+        order = ("delivered", "sent", "unknown", "failed", "skipped", "sending", "queued")
+        return [
+            {"bucket": name, "n": getattr(self, name), "share": 100.0 * getattr(self, name) / self.total}
+            for name in order
+            if self.total and getattr(self, name)
+        ]
+
+
+def _briefing_outbox(briefing):
+    """The outbox rows of a briefing's frozen recipients (their keys are `briefing:<id>:delegate:<id>`).
+
+    Matched on the recipients' keys rather than a key prefix, so a row counts only if it was frozen for this
+    briefing; both sides are unique indexes.
+    """
+    return OutboundMessage.objects.filter(
+        idempotency_key__in=BriefingRecipient.objects.filter(briefing=briefing).values("idempotency_key")
+    )
+
+
+def briefing_progress(*, briefing) -> BriefingProgress:
+    """Counts by outbox status and replies, in ONE query whatever the audience size (conditional counts)."""
+    counts = {name: Count("pk", filter=Q(status__in=statuses)) for name, statuses in PROGRESS_BUCKETS.items()}
+    replied = Exists(InboundMessage.objects.filter(in_reply_to=OuterRef("pk")))
+    row = (
+        _briefing_outbox(briefing)
+        .order_by()
+        .aggregate(total=Count("pk"), replied=Count("pk", filter=Q(replied)), **counts)
+    )
+    return BriefingProgress(**row)
+
+
+def briefings_with_progress(briefings) -> list[tuple]:
+    """(briefing, BriefingProgress) for a page of briefings, with one query for all their counts."""
+    briefings = list(briefings)
+    status = Subquery(OutboundMessage.objects.filter(idempotency_key=OuterRef("idempotency_key")).values("status")[:1])
+    replied = Exists(InboundMessage.objects.filter(in_reply_to__idempotency_key=OuterRef("idempotency_key")))
+    rows = (
+        BriefingRecipient.objects.filter(briefing__in=[b.pk for b in briefings])
+        .annotate(outbox_status=status, replied=replied)
+        .order_by()
+        .values("briefing_id", "outbox_status", "replied")
+        .annotate(n=Count("pk"))
+    )
+    bucket_of = {status: name for name, statuses in PROGRESS_BUCKETS.items() for status in statuses}
+    tallies = {b.pk: dict.fromkeys(["total", "replied", *PROGRESS_BUCKETS], 0) for b in briefings}
+    for row in rows:
+        tally = tallies[row["briefing_id"]]
+        tally["total"] += row["n"]
+        # A recipient without an outbox row has not been queued yet: it is still to send.
+        tally[bucket_of.get(row["outbox_status"], "queued")] += row["n"]
+        tally["replied"] += row["n"] if row["replied"] else 0
+    return [(b, BriefingProgress(**tallies[b.pk])) for b in briefings]
+
+
+@dataclass
+class BriefingReport:
+    """A briefing's outcome: failures and skipped texts with a reason a person understands, and replies.
+
+    The three lists are querysets of outbox rows / replies, paged by the caller; `people` then names the
+    delegates of one page with one query.
+    """
+
+    briefing: object
+    failures: object  # OutboundMessage queryset
+    failure_reasons: list  # [{"reason", "code", "n"}], most common first
+    skipped: object
+    replies: object  # InboundMessage queryset
+
+
+def briefing_report(*, briefing) -> BriefingReport:
+    outbox = _briefing_outbox(briefing).order_by()
+    failed_statuses = PROGRESS_BUCKETS["failed"]
+    failures = outbox.filter(status__in=failed_statuses).order_by("error_code", "pk")
+    reasons = [
+        {"code": row["error_code"], "reason": explain_failure(row["error_code"], row["message"]), "n": row["n"]}
+        for row in failures.order_by()
+        .values("error_code")
+        .annotate(n=Count("pk"), message=Max("error_message"))
+        .order_by("-n", "error_code")
+    ]
+    return BriefingReport(
+        briefing=briefing,
+        failures=failures,
+        failure_reasons=reasons,
+        skipped=outbox.filter(status__in=PROGRESS_BUCKETS["skipped"]).order_by("error_code", "pk"),
+        replies=InboundMessage.objects.filter(in_reply_to__in=_briefing_outbox(briefing).values("pk")).order_by(
+            "-received_at", "-pk"
+        ),
+    )
+
+
+def explain_failure(code: str, message: str = "") -> str:
+    """The provider's error in words a coordinator can act on (messaging's table), else what it said."""
+    return explain(code) or message or (f"Provider error {code}" if code else "No reason given")
+
+
+def explain_skip(code: str, message: str = "") -> str:
+    return SKIP_REASONS.get(code) or explain(code) or message or "Not sent"
+
+
+def people_for(rows, *, key=lambda row: row.idempotency_key) -> dict:
+    """{outbox key: the delegate it went to (with organisation)} for one page of report rows: one query."""
+    keys = {key(row) for row in rows}
+    recipients = BriefingRecipient.objects.filter(idempotency_key__in=keys).select_related("delegate__organisation")
+    return {r.idempotency_key: r.delegate for r in recipients}
