@@ -11,3 +11,9 @@ class PrivacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "privacy"
     verbose_name = "Data protection"
+
+    def ready(self):
+        from config.audit import personal_data_accessed
+        from privacy.receivers import write_audit_event
+
+        personal_data_accessed.connect(write_audit_event, dispatch_uid="privacy.write_audit_event")
