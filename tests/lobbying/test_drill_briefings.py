@@ -1,0 +1,156 @@
+"""Drills for briefings against real services: send_briefing → send_batch → real Celery workers → a fake Twilio.
+
+The harness is the outbox drills' (tests/messaging/test_drill_outbox.py): the drill's own redis-server (stopped
+at will), its own `celery -A config worker` processes (SIGKILLed at the end whatever happens) and a fake Twilio
+on 127.0.0.1 that records every request from every process. Waiting for the sweeper's grace periods is
+simulated by ageing the outbox once the workers have gone quiet, then running the real sweeper.
+
+After each fault every frozen recipient has exactly one text at the fake Twilio and nothing is lost.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from lobbying import briefings
+from lobbying.models import Briefing, BriefingRecipient
+from messaging.models import OutboundMessage
+from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
+from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
+    SIMULATED_LIMIT,
+    assert_each_recipient_got_exactly_one,
+    drill,
+    recipient,
+)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("processes"),
+]
+Status = OutboundMessage.Status
+
+
+def textable_delegates(conference, numbers):
+    """One consenting delegate per drama-range number, spread over a few CLPs."""
+    organisations = [OrganisationFactory(name=f"Drill CLP {i}") for i in range(4)]
+    for i, n in enumerate(numbers):
+        delegate = DelegateFactory(conference=conference, organisation=organisations[i % 4], mobile=recipient(n))
+        SmsConsentFactory(delegate=delegate)
+
+
+def compose(conference, coordinator) -> Briefing:
+    return briefings.compose_briefing(
+        conference=conference, body="Hi {first_name}: composite 3 is up after lunch, please vote FOR.",
+        created_by=coordinator,
+    )  # fmt: skip
+
+
+def outbox_ids(briefing) -> list[int]:
+    keys = BriefingRecipient.objects.filter(briefing=briefing).values("idempotency_key")
+    return list(OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("pk", flat=True))
+
+
+def test_a_worker_killed_mid_briefing_leaves_every_recipient_with_exactly_one_text(
+    drill,  # noqa: F811
+    conference,
+    coordinator,
+):
+    numbers = range(0, 60)
+    textable_delegates(conference, numbers)
+    briefing = compose(conference, coordinator)
+    drill.twilio.latency = 0.3  # long enough that a worker is usually mid-request when it dies
+    with drill.workers("left", "right", rate=20) as (left, right):
+        result = briefings.send_briefing(briefing=briefing, sent_by=coordinator)
+        ids = outbox_ids(briefing)
+        assert result.queued == len(ids) == len(numbers)
+
+        assert drill.twilio.wait_for_sends(len(numbers) // 2, timeout=30), drill.report(ids, [left, right])
+        left.kill()  # SIGKILL, pool and all: no warm shutdown, no acks
+        killed_at = len(drill.twilio.sends())
+        in_doubt = OutboundMessage.objects.filter(pk__in=ids, status=Status.SENDING).count()
+        drill.twilio.latency = 0.02
+
+        drill.settle(ids, timeout=50)
+        assert_each_recipient_got_exactly_one(drill, numbers, ids, [left, right])
+        assert ": 'sent'" in left.log(), "the killed worker sent nothing before it died: the drill proved nothing"
+    assert killed_at < len(numbers), "everything was sent before the kill: the drill proved nothing"
+    assert drill.simulated <= SIMULATED_LIMIT
+    print(f"briefing kill drill: killed after {killed_at} sends, {in_doubt} sending then; {drill.report(ids)}")
+
+
+def test_pressing_send_with_the_broker_down_commits_the_briefing_and_the_sweeper_delivers_it_once(
+    drill,  # noqa: F811
+    conference,
+    coordinator,
+):
+    numbers = range(100, 140)
+    textable_delegates(conference, numbers)
+    briefing = compose(conference, coordinator)
+    drill.twilio.latency = 0.02
+    drill.redis.stop()  # no persistence: the broker holds nothing when it comes back
+
+    started = time.monotonic()
+    result = briefings.send_briefing(briefing=briefing, sent_by=coordinator)
+    took = time.monotonic() - started
+
+    # The request answered: the audience is frozen, every text is in the outbox waiting, the briefing is sending.
+    ids = outbox_ids(briefing)
+    assert (result.recipients, result.queued) == (len(numbers), len(numbers))
+    assert BriefingRecipient.objects.filter(briefing=briefing).count() == len(numbers)
+    assert OutboundMessage.objects.filter(pk__in=ids, status=Status.QUEUED).count() == len(numbers)
+    briefing.refresh_from_db()
+    assert briefing.status == Briefing.Status.SENDING
+    assert took < 10, f"send_briefing waited {took:.1f} s on the dead broker"
+
+    drill.redis.restart()
+    with drill.workers("after", "outage", rate=50) as workers:
+        drill.settle(ids, timeout=50)
+        assert_each_recipient_got_exactly_one(drill, numbers, ids, workers)
+    assert any(sweep["requeued"] for sweep in drill.sweeps), "nothing needed the sweeper: the drill proved nothing"
+    print(f"briefing outage drill: send_briefing took {took:.2f} s with Redis down; {drill.report(ids)}")
+
+
+def test_two_coordinators_sending_at_once_freeze_one_audience_and_text_each_recipient_once(
+    drill,  # noqa: F811
+    conference,
+    coordinator,
+    second_coordinator,
+):
+    numbers = range(200, 260)
+    textable_delegates(conference, numbers)
+    briefing = compose(conference, coordinator)
+    drill.twilio.latency = 0.02
+    together = threading.Barrier(2, timeout=10)
+    results, errors = {}, {}
+
+    def press_send(who):
+        try:
+            together.wait()
+            results[who.username] = briefings.send_briefing(briefing=briefing, sent_by=who)
+        except Exception as exc:  # reported below, with the other thread's outcome
+            errors[who.username] = exc
+        finally:
+            connection.close()  # each thread has its own connection; the test database must be droppable
+
+    with drill.workers("twice", rate=100) as workers:
+        threads = [threading.Thread(target=press_send, args=(who,)) for who in (coordinator, second_coordinator)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not errors, errors
+        ids = outbox_ids(briefing)
+        drill.settle(ids, timeout=40)
+        assert_each_recipient_got_exactly_one(drill, numbers, ids, workers)
+
+    assert BriefingRecipient.objects.filter(briefing=briefing).count() == len(numbers)
+    assert OutboundMessage.objects.filter(purpose=briefings.PURPOSE).count() == len(numbers)
+    # One press froze and queued everything; the other found it all there and queued nothing.
+    outcomes = sorted((r.recipients, r.queued, r.already_queued) for r in results.values())
+    assert outcomes == [(len(numbers), 0, len(numbers)), (len(numbers), len(numbers), 0)], outcomes
+    print(f"briefing double-send drill: {outcomes}; {drill.report(ids)}")
