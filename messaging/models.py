@@ -153,16 +153,30 @@ class InboundMessage(models.Model):
 class OptOut(models.Model):
     """Our own suppression list: honoured whatever the provider does, until the person texts START."""
 
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=32, blank=True, help_text="E.164; blank once its owner was erased.")
+    # Keyed HMAC of the number (messaging.privacy.number_hash): what stays of it after erasure, so an erased
+    # person who opted out is still never texted. The send paths match on it as well as on the number.
+    number_hash = models.CharField(max_length=64, unique=True)
     opted_out = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at"]
         verbose_name = "opt-out"
+        constraints = [
+            # Erased rows all have a blank number; a number still known is on the list once.
+            models.UniqueConstraint(fields=["number"], condition=~Q(number=""), name="optout_unique_number"),
+        ]
 
     def __str__(self):
         return f"{masked(self.number)}: {'opted out' if self.opted_out else 'opted in'}"
+
+    def save(self, *args, **kwargs):
+        if not self.number_hash and self.number:  # a row made outside services._set_opt_out (tests, shell)
+            from messaging.privacy import number_hash
+
+            self.number_hash = number_hash(self.number)
+        super().save(*args, **kwargs)
 
 
 class OptOutEvent(models.Model):

@@ -27,6 +27,7 @@ from messaging.models import (
     OutboundStatusChange,
 )
 from messaging.phones import normalise_mobile
+from messaging.privacy import number_hash
 from messaging.registry import get_reply_handler
 from messaging.text import clean, compose
 
@@ -279,11 +280,7 @@ def send_batch(
         fresh = {key: row for key, row in rows.items() if key not in existing}
         opted_out = set()
         if fresh and not expired:
-            opted_out = set(
-                OptOut.objects.filter(number__in={number for number, _ in fresh.values()}, opted_out=True).values_list(
-                    "number", flat=True
-                )
-            )
+            opted_out = opted_out_numbers({number for number, _ in fresh.values()})
 
         messages, reasons = [], []
         for key, (number, info) in fresh.items():
@@ -430,22 +427,50 @@ def number_key(number: str) -> str:
         return clean(number)[:32]
 
 
+def _opt_out_match(numbers) -> Q:
+    """Rows for these numbers, by the number or by its keyed hash: an erased row keeps only the hash."""
+    numbers = {n for n in numbers if n}
+    return Q(number__in=numbers) | Q(number_hash__in={number_hash(n) for n in numbers})
+
+
+def opted_out_numbers(numbers) -> set[str]:
+    """Which of these (E.164) numbers are on the opt-out list: one query for any number of them."""
+    numbers = {n for n in numbers if n}
+    if not numbers:
+        return set()
+    by_hash = {number_hash(n): n for n in numbers}
+    found = set()
+    for number, hashed in OptOut.objects.filter(_opt_out_match(numbers), opted_out=True).values_list(
+        "number", "number_hash"
+    ):
+        found.add(number if number in numbers else by_hash.get(hashed))
+    return found - {None}
+
+
 def is_opted_out(number: str) -> bool:
-    return OptOut.objects.filter(number=number_key(number), opted_out=True).exists()
+    return bool(opted_out_numbers({number_key(number)}))
 
 
 def _set_opt_out(number: str, *, opted_out: bool, source: str, keyword: str) -> bool:
     number = number_key(number)
     if not number:
         raise ValidationError({"number": "A phone number is required."})
+    hashed = number_hash(number)
     with transaction.atomic():
-        row, created = OptOut.objects.select_for_update().get_or_create(
-            number=number, defaults={"opted_out": opted_out}
-        )
+        row = OptOut.objects.select_for_update().filter(_opt_out_match({number})).order_by("-number").first()
+        created = False
+        if row is None:
+            try:
+                with transaction.atomic():  # a savepoint: a concurrent first STOP from the same number
+                    row = OptOut.objects.create(number=number, number_hash=hashed, opted_out=opted_out)
+                    created = True
+            except IntegrityError:
+                row = OptOut.objects.select_for_update().get(number_hash=hashed)
         changed = created or row.opted_out != opted_out
-        if changed and not created:
+        if not created and (changed or row.number_hash != hashed):
             row.opted_out = opted_out
-            row.save(update_fields=["opted_out", "updated_at"])
+            row.number_hash = hashed  # the hash key was rotated since: match the new key from now on
+            row.save(update_fields=["opted_out", "number_hash", "updated_at"])
         OptOutEvent.objects.create(
             opt_out=row,
             number=number,
@@ -464,6 +489,21 @@ def opt_out(number: str, *, source: str, keyword: str = "") -> bool:
 def opt_in(number: str, *, source: str, keyword: str = "") -> bool:
     """Take a number off the opt-out list: only when the person asks (START), or a coordinator records consent."""
     return _set_opt_out(number, opted_out=False, source=source, keyword=keyword)
+
+
+def forget_opt_out_number(*, number: str) -> int:
+    """Erasure's part of the opt-out list: blank the number on its row and events, keep the keyed hash.
+
+    The send paths match on the hash too, so the person is still never texted. Returns the rows changed.
+    """
+    number = number_key(number)
+    if not number:
+        return 0
+    with transaction.atomic():
+        rows = list(OptOut.objects.select_for_update().filter(_opt_out_match({number})).values_list("pk", flat=True))
+        changed = OptOut.objects.filter(pk__in=rows).exclude(number="").update(number="")
+        OptOutEvent.objects.filter(opt_out_id__in=rows).exclude(number="").update(number="")
+    return changed
 
 
 # --- Replies -------------------------------------------------------------------------------------
