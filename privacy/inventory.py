@@ -390,6 +390,10 @@ INVENTORY: dict[str, ModelInventory] = {
     "messaging.OptOut": ModelInventory(
         why="Numbers that asked not to be texted: kept so they never are.",
         personal=_all(P, "number", "opted_out", "updated_at"),
+        not_exported={
+            "number_hash": "A keyed hash of the number, kept after erasure so it is never texted again; "
+            "meaningless without the key, so not exported."
+        },
     ),
     "messaging.OptOutEvent": ModelInventory(
         why="Each opt-out and opt-in of a number.",
