@@ -42,6 +42,7 @@ from lobbying.models import (
     Level,
     LobbyingAssignment,
     Motion,
+    Result,
     StanceChange,
     Subject,
     Submission,
@@ -809,3 +810,41 @@ def people_for(rows, *, key=lambda row: row.idempotency_key) -> dict:
     keys = {key(row) for row in rows}
     recipients = BriefingRecipient.objects.filter(idempotency_key__in=keys).select_related("delegate__organisation")
     return {r.idempotency_key: r.delegate for r in recipients}
+
+
+def whip_watermark(conference) -> tuple:
+    """Everything the whip panels depend on, summarised in ONE query: the newest stance change, and the latest
+    edit and row count of the conference's delegates, organisations, motions and results.
+
+    Each count catches deletions; each max(updated_at) catches edits (bulk updates in imports and services set
+    updated_at too). Stance changes are append-only, so their newest id is enough. Cheap: index scans.
+    """
+
+    def one(model, conference_path, aggregate):
+        """The aggregate over the conference's rows of `model` (all rows without a path), as a scalar subquery."""
+        rows = model.objects.order_by()
+        if conference_path:
+            rows = rows.filter(**{conference_path: OuterRef("pk")}).values(conference_path)
+        else:
+            rows = rows.annotate(everything=Value(1)).values("everything")
+        return Subquery(rows.annotate(v=aggregate).values("v")[:1])
+
+    row = (
+        type(conference)
+        .objects.filter(pk=conference.pk)
+        .values_list(
+            "clp_section_weight",
+            "affiliate_section_weight",
+            one(StanceChange, "motion__conference", Max("id")),
+            one(Delegate, "conference", Max("updated_at")),
+            one(Delegate, "conference", Count("id")),
+            one(Organisation, None, Max("updated_at")),  # organisations live across conferences
+            one(Organisation, None, Count("id")),
+            one(Motion, "conference", Max("updated_at")),
+            one(Motion, "conference", Count("id")),
+            one(Result, "motion__conference", Max("id")),
+            one(Result, "motion__conference", Count("id")),
+        )
+        .first()
+    )
+    return tuple(row or ())

@@ -8,8 +8,9 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -19,7 +20,7 @@ from config.permissions import CoordinatorRequiredMixin
 from delegates.filters import DelegateFilter
 from delegates.models import Conference, Delegate
 from delegates.views import FriendlyPaginationMixin, _tidy_filter_form
-from lobbying import selectors, services
+from lobbying import selectors, services, whip_panels
 from lobbying.forms import (
     AddSubmissionForm,
     AssignmentForm,
@@ -47,13 +48,10 @@ from lobbying.models import (
 
 
 def dashboard_whip(request, conference) -> dict:
-    """The dashboard's whip section: the counts (as of now, or the moment asked for) and the time picker."""
+    """The dashboard's whip section: the panels (as of now, or the moment asked for), their alerts, the picker."""
     as_of, form = read_as_of(request, conference)
-    return {
-        "whip_counts": selectors.whip_panels(conference=conference, as_of=as_of),
-        "whip_as_of": as_of,
-        "whip_form": form,
-    }
+    panels = whip_panels.whip_panels(conference=conference, as_of=as_of)
+    return {"whip_panels_html": panels.html, "whip_alerts": panels.alerts, "whip_as_of": as_of, "whip_form": form}
 
 
 class CurrentConferenceMixin:
@@ -65,16 +63,13 @@ class CurrentConferenceMixin:
         return super().get_context_data(conference=self.conference, **kwargs)
 
 
-class WhipLiveView(CoordinatorRequiredMixin, CurrentConferenceMixin, TemplateView):
+class WhipLiveView(CoordinatorRequiredMixin, CurrentConferenceMixin, View):
     """The whip panels alone, fetched every few seconds by static/js/live.js to update the dashboard."""
 
-    template_name = "lobbying/_whip_panels.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        if self.conference:
-            context.update(dashboard_whip(self.request, self.conference))
-        return context
+    def get(self, request, *args, **kwargs):
+        if self.conference is None:
+            return HttpResponse(render_to_string(whip_panels.TEMPLATE, {"whip_counts": []}))
+        return HttpResponse(dashboard_whip(request, self.conference)["whip_panels_html"])
 
 
 class StanceFilterForm(forms.Form):

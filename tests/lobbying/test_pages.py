@@ -2,12 +2,13 @@
 
 import datetime as dt
 import re
+from unittest import mock
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lobbying import services
+from lobbying import selectors, services
 from lobbying.models import Level, Motion, MotionStatus, StanceChange, Submission
 from tests.factories import DelegateFactory, OrganisationFactory
 
@@ -121,6 +122,36 @@ def test_the_live_fragment_changes_when_a_stance_is_recorded(coordinator_client,
     after = coordinator_client.get(url).content.decode()
     assert before != after
     assert re.search(r'data-cell="for">31\.3', after)  # 6.25 + 25
+
+
+def test_the_cached_panels_follow_every_change_their_numbers_depend_on(coordinator_client, scene, motion):
+    """The rendered panels are cached per watermark: a delegate, organisation or motion edit, or a new minute,
+    must each give fresh panels, and an unchanged request the cached ones."""
+    url = reverse("lobbying:whip-live")
+    first = coordinator_client.get(url).content.decode()
+    assert coordinator_client.get(url).content.decode() == first
+
+    scene["u2"].is_attending = False  # one affiliate delegate fewer: the rest carry the union's vote
+    scene["u2"].save()
+    absent = coordinator_client.get(url).content.decode()
+    assert absent != first
+
+    london = scene["london"]  # a bigger CLP: a bigger share of the CLP section
+    london.membership *= 3
+    london.save()
+    bigger = coordinator_client.get(url).content.decode()
+    assert bigger != absent
+
+    Motion.objects.filter(pk=motion.pk).update(position="oppose", updated_at=timezone.now())
+    assert "We oppose" in coordinator_client.get(url).content.decode()
+
+    later = timezone.now() + dt.timedelta(minutes=1)
+    with (
+        mock.patch("lobbying.whip_panels.timezone.now", return_value=later),
+        mock.patch("lobbying.whip_panels.selectors.whip_panels", wraps=selectors.whip_panels) as computed,
+    ):
+        coordinator_client.get(url)
+    assert computed.call_count == 1  # a new minute: "since yesterday" moved, so the panels were computed again
 
 
 def test_the_stance_list_filters_by_stance_and_section(coordinator_client, scene, motion):
