@@ -1,9 +1,8 @@
-"""`python -m bench`: every bench; `python -m bench imports|sms|signups|whip|briefings [options]` runs one.
+"""`python -m bench`: every bench; `python -m bench imports|sms|signups|pages [options]` runs one.
 
 bench/imports.py: the delegate import at conference scale. bench/sms_outbox.py: the SMS outbox.
 bench/signups.py: volunteer sign-ups through gunicorn (p50/p95, overbookings) and /shifts/ transfer size.
 bench/whip.py: the dashboard's whip count at seed_demo scale 1 and 4 against the bare SQL aggregate.
-bench/briefings.py: a briefing to every delegate frozen and queued at scale 1 and 4, then delivered at 10 and 50/s.
 """
 
 import subprocess
@@ -12,23 +11,12 @@ import sys
 from bench import imports, signups, sms_outbox
 
 
-def whip(argv) -> int:
+def pages(argv) -> int:
     # Its own interpreter: it configures Django for its own database, whatever the benches before it set up.
-    return subprocess.run([sys.executable, "-m", "bench.whip", *argv], check=False).returncode
+    return subprocess.run([sys.executable, "-m", "bench.pages", *argv], check=False).returncode
 
 
-def briefings(argv) -> int:
-    # Its own interpreter too: it empties and reseeds a database of its own.
-    return subprocess.run([sys.executable, "-m", "bench.briefings", *argv], check=False).returncode
-
-
-BENCHES = {
-    "imports": imports.main,
-    "sms": sms_outbox.main,
-    "signups": signups.main,
-    "whip": whip,
-    "briefings": briefings,
-}
+BENCHES = {"imports": imports.main, "sms": sms_outbox.main, "signups": signups.main, "pages": pages, "whip": pages}
 
 args = sys.argv[1:]
 if args and args[0] in BENCHES:
