@@ -188,7 +188,9 @@ def report(results) -> None:
     print("  The dashboard as coordinators poll it: its whip panels are cached until a stance, delegate,")
     print("  organisation or motion changes, or the minute turns; 'after a change' is the request that recomputes.")
     for r in results:
-        print(f"  scale {r['scale']}: {r['delegates']} delegates, {r['stances']} stance changes, {r['motions']} motions")
+        print(
+            f"  scale {r['scale']}: {r['delegates']} delegates, {r['stances']} stance changes, {r['motions']} motions"
+        )
         for name, m in r["pages"].items():
             print(f"    {name:<28} {m['queries']:>3} queries  p50 {m['p50']:7.1f} ms  p95 {m['p95']:7.1f} ms")
         print(f"    {'bare SQL (dashboard)':<28}      p50 {r['sql_ms']:7.1f} ms")

@@ -29,6 +29,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.sms_outbox import ensure_database
+from bench.table import record
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cardvote_bench_signups"
@@ -285,4 +286,11 @@ def main(argv=None) -> int:
         if entries:
             for name, size in entries:
                 print(f"    {size / 1024:6.1f} KB  {name.replace(base, '')}")
+
+        what = f"{args.people} sign-ups at once over {args.shifts} shifts"
+        record("signups", f"{what}: POST p50 / p95", f"{pct(0.50):.0f} / {pct(0.95):.0f} ms")
+        record("signups", f"{what}: overbookings / double sign-ups", f"{overbooked} / {doubles}", "0 / 0",
+               not overbooked and not doubles)  # fmt: skip
+        if entries:
+            record("signups", "/shifts/ first load on a phone", f"{total / 1024:.1f} KB")
         return 1 if overbooked or doubles else 0

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from delegates.api import Pagination
 from delegates.models import Conference, Delegate, Organisation, Region
-from lobbying import selectors, services
+from lobbying import selectors, services, whip_panels
 from lobbying.models import ALL_LEVELS, Level, Motion, MotionStatus, Result, StanceChange, Subject, Submission
 
 
@@ -380,20 +380,26 @@ class WhipCountView(APIView):
         query = WhipQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         subject = query.validated_data.get("subject")
-        if subject is not None:
-            counts = selectors.whip_counts_by_subject(
-                conference=subject.conference, subjects=[subject], as_of=query.validated_data.get("as_of")
-            )
-            return Response({"as_of": query.validated_data.get("as_of"), "levels": ALL_LEVELS, "results": [
-                _whip_json(count) for count in counts
-            ]})  # fmt: skip
         motion = query.validated_data.get("motion")
-        conference = motion.conference if motion else _conference(request)
-        motions = [motion] if motion else list(selectors.motions_for_dashboard(conference))
-        counts = selectors.whip_counts(conference=conference, motions=motions, as_of=query.validated_data.get("as_of"))
-        return Response({"as_of": query.validated_data.get("as_of"), "levels": ALL_LEVELS, "results": [
-            _whip_json(count) for count in counts
-        ]})  # fmt: skip
+        as_of = query.validated_data.get("as_of")
+        if subject is not None:
+            conference = subject.conference
+
+            def compute():
+                counts = selectors.whip_counts_by_subject(conference=conference, subjects=[subject], as_of=as_of)
+                return [_whip_json(count) for count in counts]
+        else:
+            conference = motion.conference if motion else _conference(request)
+
+            def compute():
+                motions = [motion] if motion else list(selectors.motions_for_dashboard(conference))
+                counts = selectors.whip_counts(conference=conference, motions=motions, as_of=as_of)
+                return [_whip_json(count) for count in counts]
+
+        # Shared by every caller until the whip's data changes (lobbying/whip_panels.py).
+        parts = ("api", subject.pk if subject else None, motion.pk if motion else None, as_of)
+        results = whip_panels.cached_whip(conference=conference, parts=parts, compute=compute)
+        return Response({"as_of": as_of, "levels": ALL_LEVELS, "results": results})
 
 
 def _whip_json(count) -> dict:

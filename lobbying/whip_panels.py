@@ -47,22 +47,28 @@ def _losing_alerts(counts) -> list[dict]:
     return alerts
 
 
-def _cache_key(conference, as_of) -> str:
+def cached_whip(*, conference, parts: tuple, compute):
+    """`compute()` once per change of the whip's data (and per minute), shared by every process through the cache.
+
+    `parts` names what is computed (and for which parameters); `compute` must return something picklable.
+    """
     watermark = selectors.whip_watermark(conference)
     minute = timezone.now().strftime("%Y%m%d%H%M")
-    stamp = as_of.isoformat() if as_of else "live"
-    digest = hashlib.sha256(repr((watermark, minute, stamp, TEMPLATE)).encode()).hexdigest()[:32]
-    return f"whip-panels:{conference.pk}:{digest}"
+    digest = hashlib.sha256(repr((watermark, minute, parts)).encode()).hexdigest()[:32]
+    key = f"whip:{conference.pk}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
 
 
 def whip_panels(*, conference, as_of=None) -> WhipPanels:
     """The rendered panels (live, or as of a past moment) and their alerts: from the cache when nothing changed."""
-    key = _cache_key(conference, as_of)
-    cached = cache.get(key)
-    if cached is not None:
-        return WhipPanels(html=mark_safe(cached["html"]), alerts=cached["alerts"])  # noqa: S308 (our template)
-    counts = selectors.whip_panels(conference=conference, as_of=as_of)
-    html = render_to_string(TEMPLATE, {"whip_counts": counts})
-    alerts = _losing_alerts(counts)
-    cache.set(key, {"html": str(html), "alerts": alerts}, CACHE_SECONDS)
-    return WhipPanels(html=html, alerts=alerts)
+
+    def compute():
+        counts = selectors.whip_panels(conference=conference, as_of=as_of)
+        return {"html": str(render_to_string(TEMPLATE, {"whip_counts": counts})), "alerts": _losing_alerts(counts)}
+
+    panels = cached_whip(conference=conference, parts=("panels", TEMPLATE, as_of), compute=compute)
+    return WhipPanels(html=mark_safe(panels["html"]), alerts=panels["alerts"])  # noqa: S308 (our own template)

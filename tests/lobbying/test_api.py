@@ -69,6 +69,19 @@ def test_the_whip_count_api_matches_the_hand_count_now_and_as_of_yesterday(api_c
     assert {row["level"]: row["share"] for row in body["results"][0]["levels"]}["unknown"] == 50
 
 
+def test_the_whip_count_api_answers_a_new_stance_at_once_though_it_is_cached(api_client, room, motion):
+    def shares():
+        body = api_client.get("/api/whip-counts/", {"motion": motion.pk}).json()
+        return {row["level"]: row["share"] for row in body["results"][0]["levels"]}
+
+    assert shares()["unknown"] == 25 and shares()["unknown"] == 25  # the second answer comes from the cache
+    response = api_client.post(
+        "/api/stance-changes/", {"delegate": room["u2"].pk, "motion": motion.pk, "level": "for"}, format="json"
+    )
+    assert response.status_code == 201
+    assert (shares()["unknown"], shares()["for"]) == (0, 31.25)
+
+
 def test_bad_whip_count_parameters_are_a_400(api_client, motion):
     response = api_client.get("/api/whip-counts/", {"motion": "x", "as_of": "last tuesday"})
     assert response.status_code == 400

@@ -64,14 +64,18 @@ def test_pages_take_the_same_number_of_queries_at_every_scale(client, demo, djan
         )
     assert response.status_code == 200
 
-    # session, user, coordinator group; conference; tracked motions; attending totals; stances grouped.
-    with django_assert_num_queries(7):
+    # session, user, coordinator group; conference; whip watermark; tracked motions; attending totals; stances
+    # grouped. Then from the cache until the data changes: the first five only.
+    with django_assert_num_queries(8):
         response = client.get(reverse("api-whip-counts"))
     assert len(response.json()["results"]) == 6
+    with django_assert_num_queries(5):
+        assert client.get(reverse("api-whip-counts")).json() == response.json()
 
-    # session, user, coordinator group; the subject with its conference; attending totals; stances per subject.
+    # session, user, coordinator group; the subject with its conference; whip watermark; attending totals;
+    # stances per subject.
     subject = demo["motion"].subject
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(reverse("api-whip-counts"), {"subject": subject.pk})
     assert response.json()["results"][0]["subject"] == subject.pk
 
