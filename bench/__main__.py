@@ -4,6 +4,7 @@ runs one bench and prints its own detail.
 bench/pages.py (alias whip): pages and the whip count at seed_demo scale 1 and 4 against the bare SQL.
 bench/imports.py: the delegate import at conference scale. bench/sms_outbox.py: the SMS outbox through real
 workers. bench/signups.py: volunteer sign-ups through gunicorn (p50/p95, overbookings) and /shifts/ size.
+bench/briefings.py: a briefing to every delegate frozen and queued at scale 1 and 4, then delivered at 10 and 50/s.
 bench/http_load.py (http): locust against /shifts/ and the dashboard through gunicorn with two workers.
 
 Each bench runs in its own interpreter (each configures Django for its own database) and records its figures
@@ -31,6 +32,7 @@ def _in_own_interpreter(module):
 
 BENCHES = {
     "pages": _in_own_interpreter("bench.pages"),
+    "briefings": _in_own_interpreter("bench.briefings"),  # empties and reseeds a database of its own
     "imports": imports.main,
     "sms": sms_outbox.main,
     "signups": signups.main,
