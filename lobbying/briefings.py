@@ -17,7 +17,9 @@ from django.utils import timezone
 from delegates.models import Delegate, Organisation, Region, Section
 from lobbying.models import ALL_LEVELS, Briefing, BriefingRecipient, BriefingStatusChange
 from lobbying.selectors import delegates_with_stance
+from messaging import services as messaging
 from messaging import text as sms_text
+from messaging.models import OPEN_STATUSES, OutboundMessage
 from messaging.services import BatchText, send_batch
 
 MERGE_FIELDS = ("first_name", "organisation", "motion")
@@ -31,6 +33,11 @@ PURPOSE = "briefing"
 
 def recipient_key(*, briefing_id: int, delegate_id: int) -> str:
     return f"briefing:{briefing_id}:delegate:{delegate_id}"
+
+
+def batch_label(briefing_id: int) -> str:
+    """The outbox batch of a briefing's texts: messaging pauses, resumes and cancels them by this label."""
+    return f"briefing:{briefing_id}"
 
 
 def merge_fields_in(body: str) -> list[str]:
@@ -161,6 +168,8 @@ def send_briefing(*, briefing, sent_by) -> SendResult:
     briefing = Briefing.objects.select_for_update(of=("self",)).select_related("motion").get(pk=briefing.pk)
     if briefing.status == Briefing.Status.CANCELLED:
         raise ValidationError({"status": "This briefing was cancelled; it cannot be sent."})
+    if briefing.status == Briefing.Status.PAUSED:
+        raise ValidationError({"status": "This briefing is paused: resume it to send the rest."})
     if briefing.useless_after is not None and briefing.useless_after <= timezone.now():
         raise ValidationError({"useless_after": "Too late: this briefing is past its useless-after time."})
 
@@ -194,8 +203,9 @@ def send_briefing(*, briefing, sent_by) -> SendResult:
         purpose=PURPOSE,
         marketing=True,
         useless_after=briefing.useless_after,
+        batch=batch_label(briefing.pk),
     )
-    if briefing.status != Briefing.Status.SENDING:
+    if briefing.status not in (Briefing.Status.SENDING, Briefing.Status.SENT):
         from_status = briefing.status
         briefing.status = Briefing.Status.SENDING
         briefing.save(update_fields=["status", "updated_at"])
@@ -207,6 +217,94 @@ def send_briefing(*, briefing, sent_by) -> SendResult:
         skipped=len(result.skipped),
         already_queued=len(result.existing),
     )
+
+
+def _locked(briefing) -> Briefing:
+    return Briefing.objects.select_for_update().get(pk=briefing.pk)
+
+
+def _move(briefing, *, to, by, reason="") -> Briefing:
+    from_status = briefing.status
+    briefing.status = to
+    briefing.save(update_fields=["status", "updated_at"])
+    _record(briefing, from_status=from_status, changed_by=by, reason=reason[:200])
+    return briefing
+
+
+@transaction.atomic
+def pause_briefing(*, briefing, by) -> Briefing:
+    """Stop sending for now: texts not yet claimed by a worker are held, and a worker holds the ones it has
+    before calling the provider. Only a briefing that is sending can be paused."""
+    briefing = _locked(briefing)
+    if briefing.status != Briefing.Status.SENDING:
+        raise ValidationError(
+            {"status": f"Only a briefing that is sending can be paused; this one is {briefing.get_status_display()}."}
+        )
+    change = messaging.hold_batch(batch_label(briefing.pk))
+    return _move(briefing, to=Briefing.Status.PAUSED, by=by, reason=f"{change.changed} texts held")
+
+
+@transaction.atomic
+def resume_briefing(*, briefing, by) -> Briefing:
+    """Send the rest of a paused briefing: the held texts go back to the queue, each still sent at most once.
+    Refused once the briefing is past its useless-after time (cancel it instead)."""
+    briefing = _locked(briefing)
+    if briefing.status != Briefing.Status.PAUSED:
+        raise ValidationError(
+            {"status": f"Only a paused briefing can be resumed; this one is {briefing.get_status_display()}."}
+        )
+    if briefing.useless_after is not None and briefing.useless_after <= timezone.now():
+        raise ValidationError(
+            {"useless_after": "Too late to resume: this briefing is past its useless-after time. Cancel it instead."}
+        )
+    change = messaging.release_batch(batch_label(briefing.pk))
+    return _move(briefing, to=Briefing.Status.SENDING, by=by, reason=f"{change.changed} texts queued again")
+
+
+@transaction.atomic
+def cancel_briefing(*, briefing, by, reason="") -> Briefing:
+    """Stop for good: every text not yet handed to the provider is skipped ("cancelled"); those already sent
+    stay sent. A draft or scheduled briefing is simply cancelled. Refused once sent or cancelled."""
+    briefing = _locked(briefing)
+    if briefing.status in (Briefing.Status.CANCELLED, Briefing.Status.SENT):
+        raise ValidationError(
+            {"status": f"This briefing is already {briefing.get_status_display().lower()}; nothing to cancel."}
+        )
+    skipped = messaging.cancel_batch(batch_label(briefing.pk), reason=reason).changed
+    note = f"{skipped} texts not sent" + (f": {reason}" if reason else "")
+    return _move(briefing, to=Briefing.Status.CANCELLED, by=by, reason=note)
+
+
+def finish_sent_briefings() -> list[int]:
+    """Mark `sent` every sending briefing none of whose texts is still open (waiting, held, with a worker or in
+    doubt). One aggregate query for all of them, whatever their size, then one UPDATE per finished briefing.
+    Returns the ids marked sent."""
+    sending = dict(Briefing.objects.filter(status=Briefing.Status.SENDING).values_list("pk", "updated_at"))
+    if not sending:
+        return []
+    labels = {batch_label(pk): pk for pk in sending}
+    still_open = set(
+        OutboundMessage.objects.filter(batch__in=list(labels), status__in=list(OPEN_STATUSES))
+        .values_list("batch", flat=True)
+        .distinct()
+    )
+    finished = []
+    for label, pk in labels.items():
+        if label in still_open:
+            continue
+        with transaction.atomic():
+            # Conditional: a pause (or a second beat process) in between wins, and history is written once.
+            if Briefing.objects.filter(pk=pk, status=Briefing.Status.SENDING).update(
+                status=Briefing.Status.SENT, updated_at=timezone.now()
+            ):
+                BriefingStatusChange.objects.create(
+                    briefing_id=pk,
+                    from_status=Briefing.Status.SENDING,
+                    to_status=Briefing.Status.SENT,
+                    reason="every text handed to the provider or settled",
+                )
+                finished.append(pk)
+    return finished
 
 
 # Selectors ---------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ _EXPLAINED = {
     "timeout": "The SMS provider did not answer in time; it may or may not have the text.",
     "expired": "Not sent: past its useless-after time.",
     "opted_out": "Not sent: the number is on the opt-out list.",
+    "cancelled": "Not sent: cancelled before it went out.",
 }
 
 

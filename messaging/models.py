@@ -15,6 +15,8 @@ from messaging.text import estimate_cost
 class OutboundMessage(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        # Paused with its batch (hold_batch): no worker can claim it until release_batch puts it back in the queue.
+        HELD = "held", "Held (paused)"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
@@ -29,6 +31,8 @@ class OutboundMessage(models.Model):
     to = models.CharField(max_length=16, help_text="E.164")
     body = models.TextField(help_text="The text exactly as sent, with sender name and opt-out line.")
     purpose = models.CharField(max_length=60)
+    # The batch it was queued with (e.g. "briefing:12"): pause, resume and cancel act on a whole batch.
+    batch = models.CharField(max_length=60, blank=True, default="")
     marketing = models.BooleanField(default=True)
     # Only replies to STOP / START / HELP: the person texted us and expects an answer.
     opt_out_exempt = models.BooleanField(default=False)
@@ -59,6 +63,8 @@ class OutboundMessage(models.Model):
             # Per-number history and the "which text is this a reply to" lookup.
             models.Index(fields=["to", "-created_at"], name="outbound_to_recent"),
             models.Index(fields=["purpose", "status"], name="outbound_purpose_status"),
+            # hold/release/cancel a batch, and "is any text of this briefing still open?".
+            models.Index(fields=["batch", "status"], name="outbound_batch_status", condition=~Q(batch="")),
         ]
         constraints = [
             # Status callbacks that lack our ?message= id are matched on the SID.
@@ -89,6 +95,37 @@ FINAL_STATUSES = frozenset(
         OutboundMessage.Status.SKIPPED,
     }
 )
+
+
+# Not settled yet: waiting (or paused), with a worker, or in doubt. Everything else has been handed to the
+# provider or will never be sent; a briefing is done when none of its texts is open.
+OPEN_STATUSES = frozenset(
+    {
+        OutboundMessage.Status.QUEUED,
+        OutboundMessage.Status.HELD,
+        OutboundMessage.Status.SENDING,
+        OutboundMessage.Status.UNKNOWN,
+    }
+)
+
+
+class OutboundBatch(models.Model):
+    """Whether a batch may go on sending: read by the worker just before each provider call, so a text of a
+    paused or cancelled batch that comes back to the queue (a retry, an unknown outcome re-queued) is held or
+    skipped there instead of sent. Written only by messaging.services (hold/release/cancel_batch)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Sending"
+        HELD = "held", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+
+    label = models.CharField(max_length=60, unique=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    reason = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.label} ({self.state})"
 
 
 class OutboundStatusChange(models.Model):

@@ -6,7 +6,7 @@ rolled-back briefing sends nothing and a committed one is never forgotten (the s
 
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -23,6 +23,7 @@ from messaging.models import (
     InboundMessage,
     OptOut,
     OptOutEvent,
+    OutboundBatch,
     OutboundMessage,
     OutboundStatusChange,
 )
@@ -38,6 +39,7 @@ KEYWORD_REPLY_PURPOSE = "keyword_reply"
 # Forward-only: a status callback or a late worker can move a message up this ladder, never down.
 _RANK = {
     Status.QUEUED: 0,
+    Status.HELD: 0,
     Status.SENDING: 1,
     Status.UNKNOWN: 1,
     Status.SENT: 2,
@@ -148,7 +150,7 @@ def _first_status(*, expired: bool, opted_out: bool) -> tuple[str, str, str]:
 
 
 def _new_message(
-    *, key, number, info, purpose, marketing, status, code, useless_after, now, opt_out_exempt=False
+    *, key, number, info, purpose, marketing, status, code, useless_after, now, opt_out_exempt=False, batch=""
 ) -> OutboundMessage:
     """An unsaved outbox row, the same for the single and the bulk path."""
     return OutboundMessage(
@@ -156,6 +158,7 @@ def _new_message(
         to=number,
         body=info.text,
         purpose=purpose,
+        batch=batch,
         marketing=marketing,
         opt_out_exempt=opt_out_exempt,
         status=status,
@@ -235,10 +238,11 @@ class BatchResult:
     queued: list[int]  # ids written now and queued for sending
     skipped: list[int]  # ids written now as `skipped` (opted out, or past useless_after)
     existing: list[int]  # ids that already had these keys: nothing written or queued again
+    held: list[int] = field(default_factory=list)  # ids written now as `held`: their batch is paused
 
     @property
     def total(self) -> int:
-        return len(self.queued) + len(self.skipped) + len(self.existing)
+        return len(self.queued) + len(self.skipped) + len(self.existing) + len(self.held)
 
 
 def send_batch(
@@ -247,6 +251,7 @@ def send_batch(
     purpose: str,
     marketing: bool = True,
     useless_after: datetime | None = None,
+    batch: str = "",
 ) -> BatchResult:
     """Queue many texts at once (a briefing): the same rows and rules as send_sms, a fixed number of queries.
 
@@ -256,7 +261,13 @@ def send_batch(
     opt-out list get `skipped` rows, found with one query. One bulk INSERT of outbox rows and one of their
     history rows; after commit, one dispatcher task per DISPATCH_CHUNK ids, which a worker turns into the
     per-text delivery tasks (so the request makes no broker round trip per text).
+
+    ``batch`` labels the rows (e.g. "briefing:12") so that hold_batch, release_batch and cancel_batch can pause,
+    resume or stop them together. Texts added to a batch that is paused start `held`; to a cancelled one, nothing
+    is queued (they start `skipped`).
     """
+    if len(batch) > 60:
+        raise ValidationError({"batch": "A batch label has at most 60 characters."})
     rows: dict[str, tuple[str, object]] = {}
     errors = []
     for position, text in enumerate(texts, start=1):
@@ -274,6 +285,7 @@ def send_batch(
     now = timezone.now()
     expired = useless_after is not None and useless_after <= now
     with transaction.atomic():
+        state = _batch_state(batch, lock=False) if batch else OutboundBatch.State.OPEN
         existing = dict(
             OutboundMessage.objects.filter(idempotency_key__in=list(rows)).values_list("idempotency_key", "pk")
         )
@@ -285,6 +297,10 @@ def send_batch(
         messages, reasons = [], []
         for key, (number, info) in fresh.items():
             status, reason, code = _first_status(expired=expired, opted_out=number in opted_out)
+            if status == Status.QUEUED and state == OutboundBatch.State.HELD:
+                status, reason = Status.HELD, "its batch is paused"
+            elif status == Status.QUEUED and state == OutboundBatch.State.CANCELLED:
+                status, reason, code = Status.SKIPPED, "its batch was cancelled", "cancelled"
             reasons.append(reason)
             messages.append(
                 _new_message(
@@ -297,6 +313,7 @@ def send_batch(
                     code=code,
                     useless_after=useless_after,
                     now=now,
+                    batch=batch,
                 )
             )
         # A concurrent twin of this batch raises IntegrityError here, and the caller's transaction with it:
@@ -314,9 +331,125 @@ def send_batch(
             transaction.on_commit(partial(dispatch, queued[start : start + DISPATCH_CHUNK]))
     return BatchResult(
         queued=queued,
-        skipped=[m.pk for m in messages if m.status != Status.QUEUED],
+        skipped=[m.pk for m in messages if m.status not in (Status.QUEUED, Status.HELD)],
         existing=list(existing.values()),
+        held=[m.pk for m in messages if m.status == Status.HELD],
     )
+
+
+# --- Pausing, resuming and cancelling a batch ------------------------------------------------------------------
+#
+# Race-free across workers without any per-process state: a worker takes a text only through the conditional
+# claim (queued → sending), and these services move a batch's waiting texts out of `queued` with a conditional
+# UPDATE on rows they have locked, so for each text exactly one of them wins. Texts already claimed are in a
+# worker's hands: the worker reads the batch's state (OutboundBatch) again just before calling the provider and
+# holds or skips the text there, so a retry or a re-queued unknown outcome of a paused batch is never sent.
+
+# Ids per UPDATE / history INSERT, so a conference-sized batch stays well inside every database's parameter limit.
+_BATCH_CHUNK = 2000
+
+
+@dataclass
+class BatchChange:
+    batch: str
+    state: str  # the batch's state afterwards
+    changed: int  # texts moved by this call
+
+
+def _batch_state(label: str, *, lock: bool) -> str:
+    rows = OutboundBatch.objects.filter(label=label)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.values_list("state", flat=True).first() or OutboundBatch.State.OPEN
+
+
+def batch_state(label: str) -> str:
+    """open, held or cancelled (a batch nobody paused has no row: open)."""
+    return _batch_state(label, lock=False) if label else OutboundBatch.State.OPEN
+
+
+def _lock_batch(label: str) -> OutboundBatch:
+    if not label:
+        raise ValidationError({"batch": "A batch label is required."})
+    row, _created = OutboundBatch.objects.select_for_update().get_or_create(label=label[:60])
+    return row
+
+
+def _move_batch(label: str, *, from_statuses, to: str, reason: str, error_code: str = "", **fields) -> list[int]:
+    """Move this batch's texts in ``from_statuses`` to ``to``: lock them, one UPDATE and one history INSERT per
+    chunk. A worker's claim waiting on one of these rows finds it no longer `queued` and gives up."""
+    ids = list(
+        OutboundMessage.objects.select_for_update()
+        .filter(batch=label, status__in=list(from_statuses))
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    now = timezone.now()
+    if error_code:
+        fields.update(error_code=error_code, error_message=explain(error_code))
+    for start in range(0, len(ids), _BATCH_CHUNK):
+        chunk = ids[start : start + _BATCH_CHUNK]
+        OutboundMessage.objects.filter(pk__in=[pk for pk, _ in chunk]).update(status=to, updated_at=now, **fields)
+        OutboundStatusChange.objects.bulk_create(
+            [
+                OutboundStatusChange(
+                    message_id=pk, from_status=status, to_status=to, reason=reason, error_code=error_code
+                )
+                for pk, status in chunk
+            ]
+        )
+    return [pk for pk, _ in ids]
+
+
+def hold_batch(batch: str) -> BatchChange:
+    """Pause a batch: its `queued` texts become `held`, which no worker can claim; texts a worker already holds
+    are held by the worker before it calls the provider. Idempotent. A cancelled batch stays cancelled."""
+    with transaction.atomic():
+        row = _lock_batch(batch)
+        if row.state == OutboundBatch.State.CANCELLED:
+            return BatchChange(batch=batch, state=row.state, changed=0)
+        row.state, row.reason = OutboundBatch.State.HELD, ""
+        row.save(update_fields=["state", "reason", "updated_at"])
+        moved = _move_batch(batch, from_statuses={Status.QUEUED}, to=Status.HELD, reason="batch paused")
+    logger.info("sms batch %s: paused, %s texts held", batch, len(moved))
+    return BatchChange(batch=batch, state=OutboundBatch.State.HELD, changed=len(moved))
+
+
+def release_batch(batch: str) -> BatchChange:
+    """Resume a paused batch: its `held` texts go back to `queued`, due now, and are published after commit
+    through the dispatcher in chunks. A cancelled batch cannot be resumed (ValidationError)."""
+    with transaction.atomic():
+        row = _lock_batch(batch)
+        if row.state == OutboundBatch.State.CANCELLED:
+            raise ValidationError({"batch": "This batch was cancelled; it cannot be resumed."})
+        row.state, row.reason = OutboundBatch.State.OPEN, ""
+        row.save(update_fields=["state", "reason", "updated_at"])
+        moved = _move_batch(
+            batch, from_statuses={Status.HELD}, to=Status.QUEUED, reason="batch resumed", next_attempt_at=timezone.now()
+        )
+        for start in range(0, len(moved), DISPATCH_CHUNK):
+            transaction.on_commit(partial(dispatch, moved[start : start + DISPATCH_CHUNK]))
+    logger.info("sms batch %s: resumed, %s texts queued again", batch, len(moved))
+    return BatchChange(batch=batch, state=OutboundBatch.State.OPEN, changed=len(moved))
+
+
+def cancel_batch(batch: str, *, reason: str = "") -> BatchChange:
+    """Stop a batch for good: its `queued` and `held` texts become `skipped` (error code "cancelled"). Texts
+    already handed to the provider are left alone; one a worker holds is skipped by the worker unless it is
+    already on its way. Idempotent."""
+    with transaction.atomic():
+        row = _lock_batch(batch)
+        row.state, row.reason = OutboundBatch.State.CANCELLED, (reason or "")[:200]
+        row.save(update_fields=["state", "reason", "updated_at"])
+        moved = _move_batch(
+            batch,
+            from_statuses={Status.QUEUED, Status.HELD},
+            to=Status.SKIPPED,
+            reason=f"cancelled: {reason}"[:200] if reason else "cancelled",
+            error_code="cancelled",
+        )
+    logger.info("sms batch %s: cancelled, %s texts skipped", batch, len(moved))
+    return BatchChange(batch=batch, state=OutboundBatch.State.CANCELLED, changed=len(moved))
 
 
 def dispatch(message_ids: list[int]) -> bool:

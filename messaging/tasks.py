@@ -25,7 +25,7 @@ from messaging.backends import (
     get_backend,
 )
 from messaging.errors import explain
-from messaging.models import OptOutEvent, OutboundMessage
+from messaging.models import OptOutEvent, OutboundBatch, OutboundMessage
 
 logger = logging.getLogger(__name__)
 Status = OutboundMessage.Status
@@ -110,6 +110,8 @@ def deliver(message_id: int) -> str:
             **fence,
         )
         return "skipped"
+    if (stopped := _stop_for_batch(message, attempt)) is not None:
+        return stopped
     if not ratelimit.acquire(cost=message.segments, max_wait=RATE_MAX_WAIT_SECONDS):
         # Busy for a while yet: give the claim back without counting it, and come back later.
         if services.transition(
@@ -123,6 +125,9 @@ def deliver(message_id: int) -> str:
             services.enqueue(message_id, countdown=RATE_MAX_WAIT_SECONDS)
         return "deferred"
 
+    # Again after the wait for a slot (up to RATE_MAX_WAIT_SECONDS): a pause pressed meanwhile still holds it.
+    if (stopped := _stop_for_batch(message, attempt)) is not None:
+        return stopped
     try:
         result = get_backend().send(message)
     except TransientSendError as exc:
@@ -157,6 +162,32 @@ def deliver(message_id: int) -> str:
         logger.warning("sms %s: provider SID already recorded on another message", message_id)
     logger.info("sms %s: sent (attempt %s)", message_id, attempt)
     return "sent"
+
+
+def _stop_for_batch(message: OutboundMessage, attempt: int) -> str | None:
+    """Hold or skip a claimed text whose batch was paused or cancelled (services.hold_batch / cancel_batch).
+
+    Those services move the batch's `queued` texts themselves; this catches the texts a worker had already
+    claimed, including retries and re-queued unknown outcomes that came back to the queue after the pause."""
+    if not message.batch:
+        return None
+    state = services.batch_state(message.batch)
+    fence = {"allowed_from": {Status.SENDING}, "attempt": attempt}
+    if state == OutboundBatch.State.HELD:
+        # Not an attempt: the claim is given back uncounted, and release_batch queues the text again.
+        services.transition(message.pk, to=Status.HELD, reason="batch paused", attempts=attempt - 1, **fence)
+        return "held"
+    if state == OutboundBatch.State.CANCELLED:
+        services.transition(
+            message.pk,
+            to=Status.SKIPPED,
+            reason="batch cancelled",
+            error_code="cancelled",
+            error_message=explain("cancelled"),
+            **fence,
+        )
+        return "skipped"
+    return None
 
 
 def _transient(message: OutboundMessage, attempt: int, exc: TransientSendError) -> str:
@@ -289,11 +320,13 @@ def sweep() -> dict:
     counts = {"expired": 0, "stale": 0, "resolved": 0, "requeued": 0}
     outbox = OutboundMessage.objects
 
-    for pk in outbox.filter(status=Status.QUEUED, useless_after__lte=now).values_list("pk", flat=True)[:SWEEP_BATCH]:
+    # Held texts (a paused batch) are never re-queued here, but they do expire: resuming late sends nothing stale.
+    waiting = [Status.QUEUED, Status.HELD]
+    for pk in outbox.filter(status__in=waiting, useless_after__lte=now).values_list("pk", flat=True)[:SWEEP_BATCH]:
         counts["expired"] += services.transition(
             pk,
             to=Status.SKIPPED,
-            allowed_from={Status.QUEUED},
+            allowed_from=set(waiting),
             reason="expired in the queue",
             error_code="expired",
             error_message=explain("expired"),
