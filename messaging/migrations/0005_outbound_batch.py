@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0002_inbound_looks_like_opt_out'),
+        ('messaging', '0004_optout_hash_unique'),
     ]
 
     operations = [
