@@ -173,6 +173,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-stale-imports": {"task": "delegates.tasks.purge_stale_imports", "schedule": 15 * 60.0},
     # On the default queue, so that a backlog of texts on `sms` cannot hold up the sweeper that rescues them.
     "sweep-sms-outbox": {"task": "messaging.tasks.sweep_outbox", "schedule": 30.0, "options": {"queue": "default"}},
+    # Scheduled briefings go out within this long of their time; sending ones become "sent" once settled.
+    "send-due-briefings": {
+        "task": "lobbying.tasks.send_due_briefings",
+        "schedule": 20.0,
+        "options": {"queue": "default"},
+    },
 }
 
 # --- SMS ------------------------------------------------------------------------------------------

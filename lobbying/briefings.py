@@ -5,6 +5,7 @@ The only writer of Briefing, BriefingRecipient and BriefingStatusChange (service
 filters opt-outs again, is idempotent per key and publishes its tasks after commit.
 """
 
+import datetime as dt
 import string
 from dataclasses import dataclass
 from decimal import Decimal
@@ -273,6 +274,112 @@ def cancel_briefing(*, briefing, by, reason="") -> Briefing:
     skipped = messaging.cancel_batch(batch_label(briefing.pk), reason=reason).changed
     note = f"{skipped} texts not sent" + (f": {reason}" if reason else "")
     return _move(briefing, to=Briefing.Status.CANCELLED, by=by, reason=note)
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%a %d %b %H:%M")
+
+
+@transaction.atomic
+def schedule_briefing(*, briefing, at=None, before_motion=None, minutes_before=None, by) -> Briefing:
+    """Send later: at a time, or ``minutes_before`` minutes before ``before_motion``'s agenda slot (moving the
+    slot moves the send: the due time is computed from the motion). A time already past, a motion without a slot
+    or whose slot (less the minutes) has passed, or a time after useless-after is refused, keyed by field.
+    Scheduling a scheduled briefing again re-times it; beat's `send_due_briefings` sends it once when due."""
+    briefing = _locked(briefing)
+    if briefing.status not in (Briefing.Status.DRAFT, Briefing.Status.SCHEDULED):
+        raise ValidationError(
+            {"status": f"Only a draft can be scheduled; this briefing is {briefing.get_status_display()}."}
+        )
+    now = timezone.now()
+    if (at is None) == (before_motion is None):
+        raise ValidationError(
+            {"at": "Give either a time, or a motion and how many minutes before its agenda slot (not both)."}
+        )
+    lead = None
+    if at is not None:
+        if minutes_before is not None:
+            raise ValidationError({"minutes_before": "Minutes before go with a motion, not with a time."})
+        if at <= now:
+            raise ValidationError({"at": f"{_when(at)} has passed: pick a time in the future."})
+        due, reason = at, f"for {_when(at)}"
+    else:
+        if minutes_before is None or minutes_before < 0 or minutes_before > 24 * 60:
+            raise ValidationError({"minutes_before": "Say how many minutes before the slot, from 0 to 1440."})
+        if before_motion.conference_id != briefing.conference_id:
+            raise ValidationError({"before_motion": "That motion belongs to another conference."})
+        slot = before_motion.scheduled_for
+        if slot is None:
+            raise ValidationError({"before_motion": f"{before_motion} has no agenda slot yet: schedule the motion."})
+        if slot <= now:
+            raise ValidationError({"before_motion": f"{before_motion}'s slot ({_when(slot)}) has already passed."})
+        lead = dt.timedelta(minutes=minutes_before)
+        due = slot - lead
+        if due <= now:
+            raise ValidationError(
+                {"minutes_before": f"{minutes_before} minutes before {_when(slot)} is {_when(due)}: already past."}
+            )
+        reason = f"{minutes_before} minutes before {before_motion} (now {_when(due)})"
+    if briefing.useless_after is not None and due >= briefing.useless_after:
+        raise ValidationError(
+            {"at": f"{_when(due)} is after this briefing's useless-after time ({_when(briefing.useless_after)})."}
+        )
+    from_status = briefing.status
+    briefing.status = Briefing.Status.SCHEDULED
+    briefing.send_at = at
+    briefing.send_before_motion = before_motion
+    briefing.send_lead = lead
+    briefing.save(update_fields=["status", "send_at", "send_before_motion", "send_lead", "updated_at"])
+    _record(briefing, from_status=from_status, changed_by=by, reason=reason[:200])
+    return briefing
+
+
+@transaction.atomic
+def unschedule_briefing(*, briefing, by) -> Briefing:
+    """Back to draft: the briefing will not go out by itself."""
+    briefing = _locked(briefing)
+    if briefing.status != Briefing.Status.SCHEDULED:
+        raise ValidationError(
+            {"status": f"Only a scheduled briefing can be unscheduled; this one is {briefing.get_status_display()}."}
+        )
+    briefing.send_at = briefing.send_before_motion = briefing.send_lead = None
+    briefing.save(update_fields=["send_at", "send_before_motion", "send_lead"])
+    return _move(briefing, to=Briefing.Status.DRAFT, by=by, reason="unscheduled")
+
+
+# At most this many due briefings per beat run; the next run takes the rest.
+DUE_BATCH = 20
+
+
+def send_due_briefings(*, now=None) -> dict:
+    """Send every scheduled briefing now due, each exactly once even with two beat or worker processes: each is
+    taken with SELECT … FOR UPDATE SKIP LOCKED and must still be `scheduled`. One that cannot go (an empty
+    audience, past useless-after) goes back to draft with the reason in its history. Then mark finished ones
+    sent. Called by beat's `lobbying.tasks.send_due_briefings`."""
+    now = now or timezone.now()
+    due = list(
+        Briefing.objects.with_due_at()
+        .filter(status=Briefing.Status.SCHEDULED, due_at__lte=now)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:DUE_BATCH]
+    )
+    counts = {"sent": 0, "refused": 0, "finished": 0}
+    for pk in due:
+        with transaction.atomic():
+            taken = Briefing.objects.select_for_update(skip_locked=True).filter(pk=pk, status=Briefing.Status.SCHEDULED)
+            briefing = taken.first()
+            if briefing is None:  # another process has it, or has sent it
+                continue
+            try:
+                with transaction.atomic():
+                    send_briefing(briefing=briefing, sent_by=None)
+                counts["sent"] += 1
+            except ValidationError as exc:
+                detail = " ".join(exc.messages)
+                _move(briefing, to=Briefing.Status.DRAFT, by=None, reason=f"Not sent at its time: {detail}")
+                counts["refused"] += 1
+    counts["finished"] = len(finish_sent_briefings())
+    return counts
 
 
 def finish_sent_briefings() -> list[int]:

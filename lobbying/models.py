@@ -386,6 +386,22 @@ class LobbyingAssignment(models.Model):
 # Briefings ----------------------------------------------------------------------------------------------------------
 
 
+class BriefingQuerySet(models.QuerySet):
+    def with_due_at(self):
+        """Annotate ``due_at``: the fixed time, or the timing motion's agenda slot minus the lead. Computed in the
+        query, never stored, so moving the motion's slot moves the send."""
+        relative = models.ExpressionWrapper(
+            models.F("send_before_motion__scheduled_for") - models.F("send_lead"), output_field=models.DateTimeField()
+        )
+        return self.annotate(
+            due_at=models.Case(
+                models.When(send_before_motion__isnull=False, then=relative),
+                default=models.F("send_at"),
+                output_field=models.DateTimeField(),
+            )
+        )
+
+
 class Briefing(models.Model):
     """A campaign text to many delegates, its audience stored as filters (data), frozen into recipients at send.
 
@@ -409,17 +425,42 @@ class Briefing(models.Model):
     regions = models.JSONField(default=list, blank=True)
     organisations = models.ManyToManyField(Organisation, blank=True, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    # When a scheduled briefing goes: at send_at, or send_lead before send_before_motion's agenda slot.
     send_at = models.DateTimeField(null=True, blank=True)
+    send_before_motion = models.ForeignKey(
+        Motion, on_delete=models.SET_NULL, null=True, blank=True, related_name="timed_briefings"
+    )
+    send_lead = models.DurationField(null=True, blank=True, help_text="How long before the motion's agenda slot.")
     useless_after = models.DateTimeField(null=True, blank=True, help_text="Never send after this (the vote is over).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = BriefingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The beat task's "scheduled and due" and the list's filter by status.
+            models.Index(fields=["status", "send_at"], name="briefing_status_send_at"),
+        ]
 
     def __str__(self):
         return f"Briefing {self.pk} ({self.get_status_display()})"
+
+    @property
+    def due_at(self):
+        """When a scheduled briefing goes out (None when its motion has no slot); see BriefingQuerySet."""
+        if "due_at" in self.__dict__:
+            return self.__dict__["due_at"]
+        if self.send_before_motion_id:
+            slot = self.send_before_motion.scheduled_for
+            return slot - self.send_lead if slot is not None and self.send_lead is not None else None
+        return self.send_at
+
+    @due_at.setter
+    def due_at(self, value):  # the annotation
+        self.__dict__["due_at"] = value
 
 
 class BriefingStatusChange(models.Model):

@@ -4,11 +4,12 @@ clear refusal when the move makes no sense), and `sent` once every text is settl
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from lobbying import briefings
-from lobbying.models import Briefing, BriefingStatusChange
+from lobbying.models import Briefing, BriefingStatusChange, Motion
 from messaging import services as messaging_services
 from messaging import tasks as messaging_tasks
 from messaging.models import OutboundMessage
@@ -56,7 +57,10 @@ def outbox_statuses(briefing):
 
 
 def history(briefing):
-    return list(BriefingStatusChange.objects.filter(briefing=briefing).values_list("from_status", "to_status"))
+    # By id: the times are frozen at different moments in some tests.
+    return list(
+        BriefingStatusChange.objects.filter(briefing=briefing).order_by("pk").values_list("from_status", "to_status")
+    )
 
 
 def test_pausing_holds_the_rest_and_resuming_sends_each_remaining_text_once(
@@ -80,7 +84,7 @@ def test_pausing_holds_the_rest_and_resuming_sends_each_remaining_text_once(
     deliver(sms, dispatched)
     assert sorted(m.to for m in sms.outbox) == sorted(d.mobile for d in audience)  # each once
     assert history(briefing) == [("", "draft"), ("draft", "sending"), ("sending", "paused"), ("paused", "sending")]
-    last = BriefingStatusChange.objects.filter(briefing=briefing).last()
+    last = BriefingStatusChange.objects.filter(briefing=briefing).order_by("pk").last()
     assert (last.changed_by, last.reason) == (second_coordinator, "3 texts queued again")
 
 
@@ -94,7 +98,7 @@ def test_cancelling_while_sending_stops_every_text_not_yet_handed_over(
     cancelled = briefings.cancel_briefing(briefing=briefing, by=coordinator, reason="the debate was moved")
     assert cancelled.status == Status.CANCELLED
     assert outbox_statuses(briefing) == [Outbound.SENT] + [Outbound.SKIPPED] * 4
-    assert BriefingStatusChange.objects.filter(briefing=briefing).last().reason == (
+    assert BriefingStatusChange.objects.filter(briefing=briefing).order_by("pk").last().reason == (
         "4 texts not sent: the debate was moved"
     )
     # Pressing send again, or resuming, sends nothing more, ever.
@@ -197,3 +201,138 @@ def test_texts_past_useless_after_are_skipped_by_the_worker_with_a_reason_a_pers
     message = OutboundMessage.objects.filter(batch=briefings.batch_label(briefing.pk)).first()
     assert message.error_message == "Not sent: past its useless-after time."
     assert briefings.finish_sent_briefings() == [briefing.pk]
+
+
+# When: at a time, or minutes before a motion's agenda slot ---------------------------------------------------------
+
+NOON = dt.datetime(2026, 9, 28, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def slot_motion(conference):
+    from lobbying import services
+
+    motion = services.create_motion(conference=conference, title="Scrap the cap", text="Conference notes.")
+    Motion.objects.filter(pk=motion.pk).update(scheduled_for=NOON + dt.timedelta(hours=2))
+    motion.refresh_from_db()
+    return motion
+
+
+def test_a_briefing_scheduled_for_a_time_goes_out_once_when_due(conference, coordinator, audience, sms, dispatched):
+    briefing = compose(conference, coordinator)
+    with time_machine.travel(NOON, tick=False):
+        scheduled = briefings.schedule_briefing(briefing=briefing, at=NOON + dt.timedelta(minutes=30), by=coordinator)
+        assert (scheduled.status, scheduled.due_at) == (Status.SCHEDULED, NOON + dt.timedelta(minutes=30))
+        assert briefings.send_due_briefings()["sent"] == 0
+    with time_machine.travel(NOON + dt.timedelta(minutes=30), tick=False):
+        assert briefings.send_due_briefings()["sent"] == 1
+        assert briefings.send_due_briefings()["sent"] == 0  # a second beat run (or process) sends nothing more
+    assert Briefing.objects.get(pk=briefing.pk).status == Status.SENDING
+    assert OutboundMessage.objects.filter(batch=briefings.batch_label(briefing.pk)).count() == len(audience)
+    assert history(briefing)[1:] == [("draft", "scheduled"), ("scheduled", "sending")]
+
+
+def test_moving_the_motions_slot_moves_the_send(conference, coordinator, audience, slot_motion, sms, dispatched):
+    briefing = compose(conference, coordinator)
+    with time_machine.travel(NOON, tick=False):
+        briefings.schedule_briefing(briefing=briefing, before_motion=slot_motion, minutes_before=15, by=coordinator)
+        assert Briefing.objects.with_due_at().get(pk=briefing.pk).due_at == NOON + dt.timedelta(hours=1, minutes=45)
+        # The agenda slips by an hour: the briefing follows, however the slot is moved (the due time is read from
+        # the motion, never copied).
+        Motion.objects.filter(pk=slot_motion.pk).update(scheduled_for=NOON + dt.timedelta(hours=3))
+    with time_machine.travel(NOON + dt.timedelta(hours=1, minutes=50), tick=False):
+        assert briefings.send_due_briefings()["sent"] == 0  # the old time: nothing
+    with time_machine.travel(NOON + dt.timedelta(hours=2, minutes=45), tick=False):
+        assert briefings.send_due_briefings()["sent"] == 1
+    assert Briefing.objects.get(pk=briefing.pk).status == Status.SENDING
+
+
+def test_a_motion_slot_or_time_already_past_is_refused_with_a_clear_message(
+    conference, coordinator, slot_motion, audience
+):
+    briefing = compose(conference, coordinator)
+    with time_machine.travel(NOON + dt.timedelta(hours=3), tick=False):
+        with pytest.raises(ValidationError) as caught:
+            briefings.schedule_briefing(briefing=briefing, before_motion=slot_motion, minutes_before=5, by=coordinator)
+        assert "has already passed" in caught.value.message_dict["before_motion"][0]
+        with pytest.raises(ValidationError) as caught:
+            briefings.schedule_briefing(briefing=briefing, at=NOON, by=coordinator)
+        assert "has passed: pick a time in the future" in caught.value.message_dict["at"][0]
+    with time_machine.travel(NOON + dt.timedelta(hours=1, minutes=50), tick=False):
+        with pytest.raises(ValidationError) as caught:  # 15 minutes before 14:00 was 13:45
+            briefings.schedule_briefing(briefing=briefing, before_motion=slot_motion, minutes_before=15, by=coordinator)
+        assert "already past" in caught.value.message_dict["minutes_before"][0]
+    assert Briefing.objects.get(pk=briefing.pk).status == Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({}, "at"),
+        ({"at": NOON + dt.timedelta(hours=1), "minutes_before": 5}, "minutes_before"),
+        ({"before_motion": "slot", "minutes_before": None}, "minutes_before"),
+        ({"before_motion": "slot", "minutes_before": -5}, "minutes_before"),
+        ({"before_motion": "unslotted", "minutes_before": 5}, "before_motion"),
+    ],
+)
+def test_bad_schedules_are_field_errors(conference, coordinator, slot_motion, kwargs, field):
+    from lobbying import services
+
+    unslotted = services.create_motion(conference=conference, title="No slot yet", text="Conference notes.")
+    motions = {"slot": slot_motion, "unslotted": unslotted}
+    if "before_motion" in kwargs:
+        kwargs = {**kwargs, "before_motion": motions[kwargs["before_motion"]]}
+    briefing = compose(conference, coordinator)
+    with time_machine.travel(NOON, tick=False), pytest.raises(ValidationError) as caught:
+        briefings.schedule_briefing(briefing=briefing, by=coordinator, **kwargs)
+    assert field in caught.value.message_dict
+
+
+def test_a_time_after_useless_after_is_refused(conference, coordinator):
+    briefing = compose(conference, coordinator, useless_after=NOON + dt.timedelta(minutes=20))
+    with time_machine.travel(NOON, tick=False), pytest.raises(ValidationError) as caught:
+        briefings.schedule_briefing(briefing=briefing, at=NOON + dt.timedelta(minutes=30), by=coordinator)
+    assert "useless-after" in caught.value.message_dict["at"][0]
+
+
+def test_unscheduling_puts_it_back_to_draft_and_it_never_goes_by_itself(
+    conference, coordinator, audience, sms, dispatched
+):
+    briefing = compose(conference, coordinator)
+    with time_machine.travel(NOON, tick=False):
+        briefings.schedule_briefing(briefing=briefing, at=NOON + dt.timedelta(minutes=5), by=coordinator)
+        draft = briefings.unschedule_briefing(briefing=briefing, by=coordinator)
+        assert (draft.status, draft.send_at) == (Status.DRAFT, None)
+    with time_machine.travel(NOON + dt.timedelta(hours=1), tick=False):
+        assert briefings.send_due_briefings()["sent"] == 0
+    assert not OutboundMessage.objects.exists()
+    with pytest.raises(ValidationError, match="Only a scheduled briefing"):
+        briefings.unschedule_briefing(briefing=briefing, by=coordinator)
+
+
+def test_a_scheduled_briefing_that_cannot_go_returns_to_draft_with_the_reason(conference, coordinator, sms):
+    briefing = compose(conference, coordinator)  # nobody can be texted
+    with time_machine.travel(NOON, tick=False):
+        briefings.schedule_briefing(briefing=briefing, at=NOON + dt.timedelta(minutes=5), by=coordinator)
+    with time_machine.travel(NOON + dt.timedelta(minutes=6), tick=False):
+        assert briefings.send_due_briefings()["refused"] == 1
+    assert Briefing.objects.get(pk=briefing.pk).status == Status.DRAFT
+    last = BriefingStatusChange.objects.filter(briefing=briefing).order_by("pk").last()
+    assert last.reason.startswith("Not sent at its time: No delegate matches this audience")
+
+
+def test_the_beat_task_sends_a_due_briefing_taken_by_another_process_not_at_all(
+    conference, coordinator, audience, sms, dispatched
+):
+    """Two beat processes: the one that finds the row locked (SKIP LOCKED) leaves it to the other."""
+    briefing = compose(conference, coordinator)
+    with time_machine.travel(NOON, tick=False):
+        briefings.schedule_briefing(briefing=briefing, at=NOON + dt.timedelta(minutes=5), by=coordinator)
+    Briefing.objects.filter(pk=briefing.pk).update(status=Status.SENDING)  # the other process got there first
+    with time_machine.travel(NOON + dt.timedelta(minutes=6), tick=False):
+        assert briefings.send_due_briefings() == {"sent": 0, "refused": 0, "finished": 1}
+
+
+def test_send_due_briefings_is_beat_scheduled(settings):
+    entries = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "lobbying.tasks.send_due_briefings" in entries
