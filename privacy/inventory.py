@@ -265,6 +265,8 @@ INVENTORY: dict[str, ModelInventory] = {
             "regions",
             "status",
             "send_at",
+            "send_before_motion",
+            "send_lead",
             "useless_after",
             "created_at",
             "updated_at",
@@ -345,6 +347,7 @@ INVENTORY: dict[str, ModelInventory] = {
             "to",
             "body",
             "purpose",
+            "batch",
             "marketing",
             "opt_out_exempt",
             "status",
@@ -362,6 +365,10 @@ INVENTORY: dict[str, ModelInventory] = {
             "delivered_at",
             "updated_at",
         ),
+    ),
+    "messaging.OutboundBatch": ModelInventory(
+        why="Whether a batch of texts (a briefing) is sending, paused or cancelled.",
+        non_personal=("id", "label", "state", "reason", "updated_at"),
     ),
     "messaging.OutboundStatusChange": ModelInventory(
         why="A text's delivery history.",
