@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
-from delegates.models import Delegate, Organisation, Region
-from lobbying.models import Level, Motion, MotionStatus, Result, Subject
+from delegates.forms import OrganisationByNameField, OrganisationInput
+from delegates.models import Delegate, Organisation, Region, Section
+from lobbying.models import ALL_LEVELS, LEVEL_LABELS, Level, Motion, MotionStatus, Result, Subject
 
 AS_OF_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -193,3 +194,120 @@ class PipelineFilterForm(forms.Form):
     def __init__(self, *args, motions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["motion"].queryset = motions
+
+
+class OrganisationsInput(OrganisationInput):
+    """Several organisation boxes of one name, each with the organisations' datalist (no 600-entry select).
+
+    Renders the chosen ones plus an empty box; static/js/briefings.js adds another box on request.
+    """
+
+    template_name = "lobbying/widgets/organisations_input.html"
+
+    def value_from_datadict(self, data, files, name):
+        return [value for value in data.getlist(name) if value.strip()] if hasattr(data, "getlist") else []
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # an empty list means "any organisation"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, None, attrs)
+        context["widget"]["values"] = [*(value or []), ""]
+        return context
+
+
+class OrganisationsByNameField(forms.Field):
+    """Organisations typed by name (as OrganisationByNameField), any number; an unknown name names itself."""
+
+    widget = OrganisationsInput
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, required=False, **kwargs)
+        self.one = OrganisationByNameField(queryset=Organisation.objects.all(), required=False)
+
+    def prepare_value(self, value):
+        return [self.one.prepare_value(v) for v in (value or [])]
+
+    def to_python(self, value):
+        found, errors = [], []
+        for text in value or []:
+            try:
+                organisation = self.one.clean(text)
+            except forms.ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                if organisation is not None and organisation not in found:
+                    found.append(organisation)
+        if errors:
+            raise forms.ValidationError(errors)
+        return found
+
+
+class BriefingForm(forms.Form):
+    """Compose a briefing. The service checks merge fields, length (with long names filled in) and filters;
+    its errors land on these fields. Times are typed in the conference's zone."""
+
+    body = forms.CharField(
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 4, "data-sms-counter": ""}),
+        help_text="Merge fields: {first_name} {organisation} {motion}. The sender's name and "
+        "“Reply STOP to opt out” are added to every text.",
+    )
+    motion = forms.ModelChoiceField(queryset=Motion.objects.none(), required=False, empty_label="No motion")
+    stance_levels = forms.MultipleChoiceField(
+        label="Stance on the motion",
+        choices=[(level, LEVEL_LABELS[level]) for level in ALL_LEVELS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None ticked: any stance.",
+    )
+    sections = forms.MultipleChoiceField(
+        choices=Section.choices, widget=forms.CheckboxSelectMultiple, required=False, help_text="None ticked: both."
+    )
+    regions = forms.MultipleChoiceField(
+        choices=Region.choices, widget=forms.CheckboxSelectMultiple, required=False, help_text="None ticked: all."
+    )
+    organisations = OrganisationsByNameField(help_text="Type a name and pick it from the list. Empty: any.")
+    send_at = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        input_formats=[AS_OF_FORMAT, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=AS_OF_FORMAT),
+        help_text="Conference time. Empty: send when you press Send.",
+    )
+    useless_after = forms.DateTimeField(
+        label="Never send after",
+        required=False,
+        input_formats=[AS_OF_FORMAT, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=AS_OF_FORMAT),
+        help_text="E.g. when the vote happens: texts not yet sent by then are skipped.",
+    )
+
+    def __init__(self, *args, conference, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(conference.timezone)
+        self.fields["motion"].queryset = Motion.objects.for_conference(conference).order_by("title")
+
+    def _in_zone(self, value):
+        if value is None:
+            return None
+        return value.replace(tzinfo=self.zone) if timezone.is_naive(value) else value.astimezone(self.zone)
+
+    def clean_send_at(self):
+        value = self._in_zone(self.cleaned_data["send_at"])
+        if value is not None and value < timezone.now() - dt.timedelta(minutes=1):
+            raise forms.ValidationError("That time has passed. Leave it empty to send when you press Send.")
+        return value
+
+    def clean_useless_after(self):
+        value = self._in_zone(self.cleaned_data["useless_after"])
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("That time has passed: nothing could be sent.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        send_at, useless_after = data.get("send_at"), data.get("useless_after")
+        if send_at and useless_after and useless_after <= send_at:
+            self.add_error("useless_after", "This must be after the send time.")
+        return data

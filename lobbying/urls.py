@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lobbying import views
+from lobbying import views, views_briefings
 
 app_name = "lobbying"
 
@@ -22,6 +22,12 @@ urlpatterns = [
     path("assignments/new/", views.AssignmentCreateView.as_view(), name="assignment-create"),
     path("assignments/<int:pk>/", views.AssignmentDetailView.as_view(), name="assignment-detail"),
     path("assignments/<int:pk>/revoke/", views.AssignmentRevokeView.as_view(), name="assignment-revoke"),
+    path("briefings/", views_briefings.BriefingListView.as_view(), name="briefing-list"),
+    path("briefings/new/", views_briefings.BriefingCreateView.as_view(), name="briefing-create"),
+    path("briefings/<int:pk>/", views_briefings.BriefingDetailView.as_view(), name="briefing-detail"),
+    path("briefings/<int:pk>/send/", views_briefings.BriefingSendView.as_view(), name="briefing-send"),
+    path("briefings/<int:pk>/progress/", views_briefings.BriefingProgressView.as_view(), name="briefing-progress"),
+    path("briefings/<int:pk>/report/", views_briefings.BriefingReportView.as_view(), name="briefing-report"),
     # The volunteer's private link: no login, the signed token is the key.
     path("v/<str:token>/", views.VolunteerLinkView.as_view(), name="volunteer-link"),
 ]

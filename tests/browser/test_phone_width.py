@@ -1,9 +1,13 @@
 """No coordinator page is wider than a 390-px phone: every named page without arguments, plus the detail and
 edit pages of an organisation and a delegate with long unbroken names. The admin and the API are exempt."""
 
+from unittest import mock
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from lobbying import briefings
+from messaging import services as messaging_services
 from messaging.models import InboundMessage, OutboundMessage
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, log_in
 from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory
@@ -63,7 +67,21 @@ def seeded(db, conference):
         in_reply_to=sent,
         looks_like_opt_out=True,
     )
-    return {"organisation": organisation, "delegate": delegate}
+    # A draft (preview, send button) and a briefing being sent (bar, report) with long names in every list.
+    coordinator = CoordinatorFactory()
+    draft = briefings.compose_briefing(
+        conference=conference, body=f"Hi {{first_name}}: {LONG_WORD}", created_by=coordinator
+    )
+    sending = briefings.compose_briefing(conference=conference, body="Vote FOR composite 3", created_by=coordinator)
+    with mock.patch.object(messaging_services, "dispatch"):  # no worker here: nothing is published
+        briefings.send_briefing(briefing=sending, sent_by=coordinator)
+    texts = OutboundMessage.objects.filter(idempotency_key__startswith=f"briefing:{sending.pk}:").order_by("pk")
+    OutboundMessage.objects.filter(pk__in=[t.pk for t in texts[:3]]).update(status="failed", error_code="30005")
+    OutboundMessage.objects.filter(pk__in=[t.pk for t in texts[3:4]]).update(status="skipped", error_code="opted_out")
+    InboundMessage.objects.create(
+        from_number=texts[5].to, body=LONG_WORD * 2, provider_sid="SMwide3", in_reply_to=texts[5]
+    )
+    return {"organisation": organisation, "delegate": delegate, "briefings": [draft, sending]}
 
 
 def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser):
@@ -75,6 +93,7 @@ def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser
         f"/delegates/{delegate.pk}/",
         f"/delegates/{delegate.pk}/edit/",
         "/delegates/?q=Llan",
+        *(f"/lobbying/briefings/{briefing.pk}/" for briefing in seeded["briefings"]),
     ]
     assert {"/", "/delegates/", "/organisations/", "/import/", "/messages/"} <= set(paths)
 

@@ -4,9 +4,10 @@ that show the service's errors on their fields, and a send that a double click c
 import uuid
 
 import pytest
+from django.urls import reverse
 
 from lobbying import briefings, selectors, services
-from lobbying.models import BriefingRecipient, Motion
+from lobbying.models import Briefing, BriefingRecipient, Motion
 from messaging import services as messaging_services
 from messaging.models import InboundMessage, OutboundMessage
 from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
@@ -175,3 +176,190 @@ def test_the_report_explains_failures_and_skips_and_lists_replies_with_who(
     assert [r.body for r in replies] == ["FOR"]
     who = selectors.people_for(replies, key=lambda reply: reply.in_reply_to.idempotency_key)
     assert who[delivered.idempotency_key] == people[5]
+
+
+# Pages -------------------------------------------------------------------------------------------------------------
+
+
+def compose_data(**overrides):
+    data = {"body": "Hi {first_name}: vote FOR {motion}", "motion": "", "send_at": "", "useless_after": ""}
+    data.update(overrides)
+    return data
+
+
+def test_compose_page_lists_merge_fields_and_organisations_as_a_datalist(coordinator_client, conference, motion):
+    OrganisationFactory(name="Wirral West")
+
+    response = coordinator_client.get(reverse("lobbying:briefing-create"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-merge-field="first_name"' in html and 'data-merge-field="motion"' in html
+    assert '<datalist id="organisation-options"><option value="Wirral West">' in html
+    assert "<select" not in html.split('name="organisations"')[0].rsplit("<label", 1)[-1]
+
+
+def test_composing_saves_a_draft_with_its_filters_and_shows_the_preview(
+    coordinator_client, conference, coordinator, motion, sms
+):
+    people = audience_of(conference, 4)
+    other = OrganisationFactory(name="Hackney South")
+
+    response = coordinator_client.post(
+        reverse("lobbying:briefing-create"),
+        compose_data(
+            motion=motion.pk,
+            sections=["clp"],
+            regions=[people[0].organisation.region],
+            organisations=["wirral west 0", "", other.name],
+        ),
+    )
+
+    briefing = Briefing.objects.get()
+    assert response.status_code == 302 and response.url == reverse("lobbying:briefing-detail", args=[briefing.pk])
+    assert (briefing.status, briefing.motion, briefing.sections) == (Briefing.Status.DRAFT, motion, ["clp"])
+    assert set(briefing.organisations.all()) == {people[0].organisation, other}
+    page = coordinator_client.get(response.url)
+    html = page.content.decode()
+    assert '<span class="tile-value" id="preview-count">4</span>' in html
+    assert html.count('class="sms-bubble"') == 3
+    assert "Free Movement: Hi Ada0: vote FOR Composite 3: Scrap the cap\nReply STOP to opt out" in html
+    assert "Send to 4 delegates now" in html
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"body": "Hi {name}"}, "body", "Unknown merge field {name}"),
+        ({"body": "Vote FOR " + "x" * 600}, "body", "a briefing may use 3"),
+        ({"body": "Hi", "stance_levels": ["for"]}, "stance_levels", "needs a motion"),
+        ({"body": "Hi", "organisations": ["Nowhere CLP"]}, "organisations", "No organisation called “Nowhere CLP”"),
+        ({"body": "Hi", "send_at": "2001-01-01T10:00"}, "send_at", "That time has passed"),
+    ],
+)
+def test_bad_input_shows_on_its_field_and_saves_nothing(coordinator_client, conference, data, field, message):
+    audience_of(conference, 1)
+
+    response = coordinator_client.post(reverse("lobbying:briefing-create"), compose_data(**data))
+
+    assert response.status_code == 400
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert not Briefing.objects.exists()
+    assert 'value="Nowhere CLP"' in response.content.decode() or field != "organisations"  # the typing is kept
+
+
+def test_an_empty_audience_is_refused_at_compose_time(coordinator_client, conference, motion):
+    DelegateFactory(conference=conference)  # no consent: cannot be texted
+
+    response = coordinator_client.post(reverse("lobbying:briefing-create"), compose_data(body="Hi {first_name}"))
+
+    assert response.status_code == 400
+    assert "No delegate matches this audience" in response.content.decode()
+    assert not Briefing.objects.exists()
+
+
+def test_send_queues_every_text_once_and_a_second_press_queues_nothing(
+    coordinator_client, client, second_coordinator, conference, coordinator, motion, sms, dispatched
+):
+    audience_of(conference, 3)
+    briefing = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
+    url = reverse("lobbying:briefing-send", args=[briefing.pk])
+
+    first = coordinator_client.post(url)
+    again = coordinator_client.post(url, follow=True)  # a double click
+    client.force_login(second_coordinator)
+    other = client.post(url, follow=True)  # a second coordinator on a stale page
+
+    assert first.status_code == 302
+    assert OutboundMessage.objects.count() == 3
+    assert "Already sent: nothing was queued twice." in again.content.decode()
+    assert "Already sent" in other.content.decode()
+    briefing.refresh_from_db()
+    assert briefing.status == Briefing.Status.SENDING
+
+
+def test_a_send_that_the_service_refuses_says_why_and_sends_nothing(
+    coordinator_client, conference, coordinator, motion, sms, dispatched
+):
+    (person,) = audience_of(conference, 1)
+    briefing = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
+    messaging_services.opt_out(person.mobile, source="sms_keyword")  # since the draft was written
+
+    response = coordinator_client.post(reverse("lobbying:briefing-send", args=[briefing.pk]))
+
+    assert response.status_code == 400
+    assert "Nothing was sent." in response.content.decode()
+    assert not OutboundMessage.objects.exists()
+
+
+def test_the_detail_page_of_a_sending_briefing_polls_its_progress_and_shows_the_report(
+    coordinator_client, conference, coordinator, motion, sms, dispatched
+):
+    audience_of(conference, 4)
+    briefing = sent_briefing(conference, coordinator, motion)
+    settle(briefing, [(Status.DELIVERED, "", 1), (Status.FAILED, "30006", 1)])
+
+    html = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
+
+    assert f'data-progress-url="{reverse("lobbying:briefing-progress", args=[briefing.pk])}"' in html
+    assert "data-still-live" in html and "data-live" in html
+    assert "50%</strong> done" in html
+    assert "A landline or a network that cannot receive texts." in html
+
+    settle(briefing, [(Status.SENT, "", 4)])
+    fragment = coordinator_client.get(reverse("lobbying:briefing-progress", args=[briefing.pk])).content.decode()
+    assert "100%</strong> done" in fragment and "data-still-live" not in fragment  # the script stops polling
+    assert 'name="viewport"' not in fragment  # a fragment, not a page
+
+
+def _page_queries(client, url, django_assert_max_num_queries):
+    with django_assert_max_num_queries(30) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def _filled_briefing(conference, coordinator, motion, size, start):
+    people = audience_of(conference, size, start=start)
+    briefing = sent_briefing(conference, coordinator, motion, organisations=[people[0].organisation])
+    third = size // 3
+    settle(briefing, [(Status.FAILED, "21211", third), (Status.SKIPPED, "opted_out", third), (Status.DELIVERED, "", 5)])
+    for message in outbox_of(briefing).filter(status=Status.DELIVERED):
+        reply_to(message)
+    return briefing
+
+
+def test_briefing_pages_take_the_same_queries_for_small_and_large_audiences(
+    coordinator_client, conference, coordinator, motion, sms, dispatched, django_assert_max_num_queries
+):
+    small = _filled_briefing(conference, coordinator, motion, 9, 0)
+    large = _filled_briefing(conference, coordinator, motion, 90, 100)
+    counts = {}
+    for name in ("briefing-detail", "briefing-progress", "briefing-report"):
+        counts[name] = [
+            _page_queries(coordinator_client, reverse(f"lobbying:{name}", args=[b.pk]), django_assert_max_num_queries)
+            for b in (small, large)
+        ]
+    counts["list"] = [
+        _page_queries(coordinator_client, reverse("lobbying:briefing-list"), django_assert_max_num_queries)
+    ]
+    for n in range(3):
+        briefings.compose_briefing(conference=conference, body=f"Draft {n}", created_by=coordinator)
+    counts["list"].append(
+        _page_queries(coordinator_client, reverse("lobbying:briefing-list"), django_assert_max_num_queries)
+    )
+    # Per request: session, user and the coordinators-group check; then for the progress fragment the briefing
+    # and ONE query for all the counts. The report: the three lists' counts and pages, one query naming the
+    # page's delegates, the failure reasons.
+    assert all(small == large for small, large in counts.values()), counts
+    assert counts["briefing-progress"][0] <= 5, counts
+
+
+def test_report_lists_are_paged(coordinator_client, conference, coordinator, motion, sms, dispatched):
+    briefing = _filled_briefing(conference, coordinator, motion, 90, 0)  # 30 failed: two pages of 25
+
+    first = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
+    second = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk]) + "?failed=2")
+
+    assert "Page 1 of 2" in first and "?failed=2#failures" in first
+    assert second.content.decode().count("Not a valid phone number.") == 1 + 5  # the reason line and 5 rows
