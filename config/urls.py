@@ -25,6 +25,7 @@ urlpatterns = [
     path("messages/", include("messaging.urls_inbox")),
     path("shifts/", include("volunteers.urls")),
     path("lobbying/", include("lobbying.urls")),
+    path("privacy/", include("privacy.urls")),
     path("", include("dashboard.urls")),
     path("", include("delegates.urls")),
 ]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.urls import reverse
 
-from delegates.models import Delegate, Organisation, Region, Section
+from delegates.models import Delegate, Organisation, Region, Section, SmsConsent
 
 
 def conference_overview(*, conference) -> dict:
@@ -114,3 +114,31 @@ def over_entitlement_alert(*, conference) -> dict | None:
         "double import before trusting card votes",
         "url": reverse("organisation-list") + "?" + urlencode({"over_entitlement": "true"}),
     }
+
+
+# --- Subject access (privacy composes these; each returns (title, queryset) pairs) ----------------------------
+def delegates_matching(*, mobile: str = "", email: str = ""):
+    """Every delegate record, at any conference, with this E.164 mobile or this email (case-insensitive)."""
+    query = Q(pk__in=[])
+    if mobile:
+        query |= Q(mobile=mobile)
+    if email:
+        query |= Q(email__iexact=email)
+    return Delegate.objects.filter(query).select_related("conference", "organisation").order_by("conference", "pk")
+
+
+def contacts_matching(*, mobile: str = "", email: str = ""):
+    """Organisations naming this person as their secretary (by email, or the phone as stored)."""
+    query = Q(pk__in=[])
+    if mobile:
+        query |= Q(secretary_phone=mobile)
+    if email:
+        query |= Q(secretary_email__iexact=email)
+    return Organisation.objects.filter(query).order_by("name")
+
+
+def personal_data_of_delegate(delegate) -> list[tuple[str, object]]:
+    return [
+        ("Delegate record", Delegate.objects.filter(pk=delegate.pk)),
+        ("Consent to texts", SmsConsent.objects.filter(delegate=delegate).order_by("given_at", "pk")),
+    ]

@@ -848,3 +848,40 @@ def whip_watermark(conference) -> tuple:
         .first()
     )
     return tuple(row or ())
+
+
+# Subject access (privacy composes these; each returns (title, queryset) pairs) ----------------------------------
+
+
+def personal_data_of_delegate(delegate) -> list[tuple[str, object]]:
+    """A delegate's stance history (with who recorded each), the lobbying lists they are on, briefings received."""
+    return [
+        (
+            "Stance history and conversations",
+            StanceChange.objects.filter(delegate=delegate).select_related("motion").order_by("at", "pk"),
+        ),
+        (
+            "Lobbying lists they are on",
+            LobbyingAssignment.delegates.through.objects.filter(delegate=delegate).order_by("pk"),
+        ),
+        ("Briefings received", BriefingRecipient.objects.filter(delegate=delegate).order_by("created_at", "pk")),
+    ]
+
+
+def personal_data_of_lobbying_volunteer(*, mobile: str = "", volunteer_ids=()) -> list[tuple[str, object]]:
+    """Lobbying assignments given to a volunteer, found by their mobile or their volunteers-app id."""
+    query = Q(pk__in=[])
+    if mobile:
+        query |= Q(volunteer_mobile=mobile)
+    if volunteer_ids:
+        query |= Q(volunteer_ref__in=list(volunteer_ids))
+    return [("Lobbying assignments", LobbyingAssignment.objects.filter(query).order_by("created_at", "pk"))]
+
+
+def submissions_naming_contact(*, mobile: str = "", email: str = ""):
+    """Submissions whose free-text local contact mentions this email or number."""
+    query = Q(pk__in=[])
+    for value in (mobile, email):
+        if value:
+            query |= Q(local_contact__icontains=value)
+    return Submission.objects.filter(query).order_by("pk")

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from messaging.models import OutboundMessage
+from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage, OutboundStatusChange
 
 # A text due this long ago and still `queued` is stuck: no worker is taking it (none running, or none on
 # the `sms` queue). The sweeper re-queues lost tasks within about two minutes, so five is well past normal.
@@ -48,3 +48,18 @@ def stuck_outbox(*, now=None, older_than: timedelta = STUCK_AFTER) -> StuckOutbo
     ).aggregate(count=Count("pk"), oldest=Min("updated_at"))
     oldest = row["oldest"]
     return StuckOutbox(count=row["count"], oldest_seconds=int((now - oldest).total_seconds()) if oldest else 0)
+
+
+# --- Subject access (privacy composes these; each returns (title, queryset) pairs) ----------------------------
+def personal_data_of_number(number: str) -> list[tuple[str, object]]:
+    """Everything held under one E.164 number: texts both ways, their delivery, the opt-out and its events."""
+    return [
+        ("Texts sent to the number", OutboundMessage.objects.filter(to=number).order_by("created_at", "pk")),
+        (
+            "Delivery history of those texts",
+            OutboundStatusChange.objects.filter(message__to=number).order_by("at", "pk"),
+        ),
+        ("Texts received from the number", InboundMessage.objects.filter(from_number=number).order_by("received_at")),
+        ("Opt-out", OptOut.objects.filter(number=number)),
+        ("Opt-outs and opt-ins", OptOutEvent.objects.filter(number=number).order_by("at", "pk")),
+    ]

@@ -4,13 +4,13 @@ import datetime as dt
 import itertools
 import zoneinfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from messaging.phones import masked
 from messaging.registry import Contact
-from volunteers.models import Shift, Signup, Volunteer
+from volunteers.models import Shift, Signup, SignupChange, Volunteer
 
 
 def public_shifts(conference, *, now=None):
@@ -107,3 +107,23 @@ def rota_gaps_alert(*, conference, now=None, hours: int = 24) -> dict | None:
         f"{'are' if short != 1 else 'is'} short of the minimum: see the rota.",
         "url": reverse("volunteers:rota"),
     }
+
+
+# --- Subject access (privacy composes these; each returns (title, queryset) pairs) ----------------------------
+def volunteers_matching(*, mobile: str = "", email: str = ""):
+    """Volunteer records with this E.164 mobile or this email (case-insensitive)."""
+    query = Q(pk__in=[])
+    if mobile:
+        query |= Q(mobile=mobile)
+    if email:
+        query |= Q(email__iexact=email)
+    return Volunteer.objects.filter(query).order_by("pk")
+
+
+def personal_data_of_volunteer(volunteer) -> list[tuple[str, object]]:
+    return [
+        ("Volunteer record", Volunteer.objects.filter(pk=volunteer.pk)),
+        ("Sign-ups", Signup.objects.filter(volunteer=volunteer).order_by("shift__starts_at", "pk")),
+        ("Sign-up history", SignupChange.objects.filter(signup__volunteer=volunteer).order_by("at", "pk")),
+        ("Shifts they lead", Shift.objects.filter(lead=volunteer).order_by("starts_at", "pk")),
+    ]

@@ -1,0 +1,23 @@
+"""Reads for the data protection pages."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from privacy.models import AuditEvent
+
+
+def audit_events(*, action: str | None = None, since: dt.date | None = None, until: dt.date | None = None):
+    """Audit events, newest first, with their actor (one query per page); dates are whole local days."""
+    events = AuditEvent.objects.select_related("actor").order_by("-at", "-pk")
+    if action:
+        events = events.filter(action=action)
+    if since:
+        events = events.filter(at__gte=_start_of(since))
+    if until:
+        events = events.filter(at__lt=_start_of(until + dt.timedelta(days=1)))
+    return events
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
