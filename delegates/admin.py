@@ -11,6 +11,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
 
+from config import audit
 from config.admin import EvidenceAdminMixin
 from config.csv_export import SafeCSV
 from delegates import imports
@@ -49,6 +50,27 @@ class CsvImportExportAdmin(ImportExportModelAdmin):
     # Formula-like cells neutralised, and a byte-order mark so Excel reads UTF-8 (config.csv_export).
     export_formats = [SafeCSV]
     to_encoding = "utf-8-sig"
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        audit.record_access(
+            action=audit.EXPORT,
+            what=f"{self.model._meta.verbose_name_plural} CSV export (admin)",
+            count=queryset.count() if hasattr(queryset, "count") else len(queryset),
+            actor=request.user,
+        )
+        return data
+
+    def process_result(self, result, request):
+        totals = {k: v for k, v in result.totals.items() if v}
+        audit.record_access(
+            action=audit.IMPORT,
+            what=f"{self.model._meta.verbose_name_plural} import (admin)",
+            count=sum(totals.values()),
+            actor=request.user,
+            detail={"totals": totals},
+        )
+        return super().process_result(result, request)
 
 
 # --- Conference ---------------------------------------------------------------------------------------

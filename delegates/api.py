@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, pagination, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
+from config.api import AuditedPagination
 from delegates.filters import DelegateFilter, OrganisationFilter
 from delegates.models import Conference, Delegate, Organisation, Section, nation_of_region
 from messaging.phones import normalise_mobile
@@ -20,7 +21,7 @@ from messaging.phones import normalise_mobile
 DUPLICATE_MOBILE = "Another delegate at this conference already has this mobile."
 
 
-class Pagination(pagination.PageNumberPagination):
+class Pagination(AuditedPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 

@@ -45,6 +45,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from import_export import fields, resources, widgets
 
+from config import audit
 from config.csv_export import strip_neutraliser
 from delegates import services
 from delegates.models import (
@@ -1342,6 +1343,8 @@ def check_pending_import(*, pending: PendingImport) -> ImportReport:
 def confirm_pending_import(*, pending: PendingImport, keep_result: bool = False) -> ImportReport:
     """Import the upload. Done: the row is deleted (or, for a background run, emptied and kept for its page)."""
     report = _run_pending(pending, dry_run=False)
+    if report.committed:
+        audit_import(report, actor=pending.created_by, how="page")
     if report.committed and not keep_result:
         PendingImport.objects.filter(pk=pending.pk).delete()
     elif report.committed:
@@ -1354,6 +1357,18 @@ def confirm_pending_import(*, pending: PendingImport, keep_result: bool = False)
             status=PendingImport.Status.READY, report=report.as_json(), updated_at=_now()
         )
     return report
+
+
+def audit_import(report: ImportReport, *, actor=None, how: str) -> None:
+    """Report a committed import to the access audit: how many rows, never what was in them."""
+    audit.record_access(
+        action=audit.IMPORT,
+        what=f"{report.kind} import ({how})",
+        count=report.total,
+        actor=actor,
+        detail={"new": report.new, "updated": report.updated, "unchanged": report.unchanged,
+                "skipped": len(report.problems)},
+    )  # fmt: skip
 
 
 @transaction.atomic

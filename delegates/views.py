@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import CreateView, DetailView, ListView, UpdateView, View
 
+from config import audit
 from config.csv_export import BOM, neutralise
 from config.permissions import CoordinatorRequiredMixin
 from delegates.filters import DelegateFilter, OrganisationFilter
@@ -241,6 +242,14 @@ class DelegateExportView(CoordinatorRequiredMixin, DelegateFilterMixin, View):
         if self.conference is None:
             return redirect("delegate-list")
         filterset = self.get_filterset()
+        # Audited before streaming: a download cut short still happened. Filter names only, never their values.
+        audit.record_access(
+            action=audit.EXPORT,
+            what="delegates CSV export",
+            count=filterset.qs.count(),
+            actor=request.user,
+            detail={"conference": self.conference.pk, "filters": sorted(k for k, v in request.GET.items() if v)},
+        )
         delegates = filterset.qs.iterator(chunk_size=500)
         writer = csv.writer(Echo())
 

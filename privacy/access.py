@@ -37,12 +37,14 @@ class Section:
     rows: list[dict]
 
     def as_json(self) -> dict:
-        return {"title": self.title, "model": self.model, "rows": self.rows}
+        rows = [{name: _json_value(value) for name, value in row.items()} for row in self.rows]
+        return {"title": self.title, "model": self.model, "rows": rows}
 
     def labelled_rows(self) -> list[list[tuple[str, object]]]:
-        """For the print view: each row as (label, value) pairs, empty values left out."""
+        """For the print view: each row as (label, readable value) pairs, empty values left out."""
         return [
-            [(label, row[name]) for name, label in self.columns if row[name] not in ("", None)] for row in self.rows
+            [(label, _readable(row[name])) for name, label in self.columns if row[name] not in ("", None)]
+            for row in self.rows
         ]
 
 
@@ -178,13 +180,26 @@ def _value(obj, f):
         return str(related)
     if f.choices:
         return getattr(obj, f"get_{f.name}_display")()
-    value = getattr(obj, f.attname)
+    return getattr(obj, f.attname)
+
+
+def _json_value(value):
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
+    return value
+
+
+def _readable(value):
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%-d %b %Y, %H:%M:%S}"
+    if isinstance(value, dt.date):
+        return f"{value:%-d %b %Y}"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     return value
 
 
@@ -195,7 +210,7 @@ def _coordinator(user) -> Person:
         title="Account",
         model="auth.User",
         columns=[(name, name.replace("_", " ").capitalize()) for name in ACCOUNT_FIELDS],
-        rows=[{name: _plain(getattr(user, name)) for name in ACCOUNT_FIELDS}],
+        rows=[{name: getattr(user, name) for name in ACCOUNT_FIELDS}],
     )
     counts = []
     for label, entry in INVENTORY.items():
@@ -215,9 +230,3 @@ def _coordinator(user) -> Person:
 
 
 ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "date_joined", "last_login")
-
-
-def _plain(value):
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat()
-    return value

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from config import audit
 from config.permissions import CoordinatorRequiredMixin
 from delegates.models import Conference
 from volunteers import selectors, services
@@ -267,6 +268,7 @@ def safe_cell(value) -> str:
 class RotaExportView(ConferenceMixin, View):
     def get(self, request):
         days = selectors.shift_days(self.conference)
+        exported = 0  # rows naming a volunteer, for the access audit
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="rota.csv"'
         response.write("\ufeff")  # BOM: Excel then reads UTF-8
@@ -306,6 +308,11 @@ class RotaExportView(ConferenceMixin, View):
                 for signup in rows:
                     person = [signup.volunteer.name, signup.volunteer.mobile, signup.status] if signup else ["", "", ""]
                     writer.writerow([safe_cell(v) for v in base + person])
+                    exported += bool(signup)
+        audit.record_access(
+            action=audit.EXPORT, what="volunteer rota CSV export", count=exported, actor=request.user,
+            detail={"conference": self.conference.pk, "days": len(days)},
+        )  # fmt: skip
         return response
 
 

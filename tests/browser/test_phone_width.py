@@ -4,11 +4,13 @@ edit pages of an organisation and a delegate with long unbroken names. The admin
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from lobbying import briefings
 from messaging import services as messaging_services
 from messaging.models import InboundMessage, OutboundMessage
+from privacy.models import AuditEvent
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, log_in
 from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory
 
@@ -41,7 +43,10 @@ def _no_argument_paths(resolver=None, prefix="") -> set[str]:
 
 @pytest.fixture
 def seeded(db, conference):
-    CoordinatorFactory(username="coordinator", password=PASSWORD)
+    coordinator = CoordinatorFactory(username="coordinator", password=PASSWORD)
+    # Sees the data protection pages too (subject access needs the permission), and an audit with events.
+    coordinator.user_permissions.add(Permission.objects.get(codename="data_protection"))
+    AuditEvent.objects.create(action="export", what=f"{LONG_WORD} CSV export", count=1300, actor=coordinator)
     organisation = OrganisationFactory(name=f"{LONG_WORD} and Ynys Môn Constituency Labour Party", membership=2100)
     UnionFactory(name="Unite the Union", short_name="Unite")
     for i in range(12):
@@ -147,3 +152,22 @@ def test_the_navigation_folds_into_one_menu_on_a_phone(seeded, live_server, brow
         page.wait_for_url("**/organisations/")
     finally:
         context.close()
+
+
+def test_a_subject_access_export_fits_a_390_px_phone_and_desktop(seeded, live_server, browser):
+    """The export is a POST response, so the walk above only sees the empty form: fill it for a long-named person."""
+    delegate = seeded["delegate"]
+    for viewport_name, viewport in (("phone", PHONE), ("desktop", {"width": 1280, "height": 900})):
+        context = browser.new_context(viewport=viewport, is_mobile=viewport_name == "phone")
+        page = context.new_page()
+        try:
+            log_in(page, live_server.url, "/privacy/access/")
+            page.get_by_label("Phone number or email address").fill(delegate.email)
+            page.get_by_role("button", name="Show everything held").click()
+            page.wait_for_selector(".subject-person")
+            page.screenshot(path=str(SCREENSHOTS / f"subject-access-{viewport_name}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+            assert page.get_by_text("Stance history").count() == 0  # none recorded for this delegate
+            assert page.get_by_role("heading", name="Consent to texts (1)").count() == 1
+        finally:
+            context.close()

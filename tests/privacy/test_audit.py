@@ -1,13 +1,21 @@
 """The access audit: any app reports through config.audit; privacy writes an AuditEvent with no personal data."""
 
 import datetime as dt
+import io
+import json
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from config import audit
 from privacy.models import AuditEvent
+from tests.factories import DelegateFactory, OrganisationFactory
+from tests.volunteers.support import ShiftFactory, VolunteerFactory
+from volunteers.models import Signup
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +114,87 @@ def test_the_audit_page_is_paginated_and_its_query_count_does_not_grow(
     assert "Page 2 of 3" in response.content.decode()
     with django_assert_max_num_queries(7):
         coordinator_client.get(AUDIT_URL, {"page": 99})  # past the end: the last page, not a 404
+
+
+# --- The hooks: every bulk access in the apps reaches the audit -----------------------------------------------------
+def _only_event():
+    event = AuditEvent.objects.get()
+    return event, f"{event.what} {json.dumps(event.detail)}"
+
+
+def test_the_delegates_csv_export_is_audited_with_its_count_and_filter_names_never_their_values(
+    coordinator_client, conference
+):
+    DelegateFactory(conference=conference, first_name="Ann", last_name="Zed")
+    DelegateFactory(conference=conference, first_name="Bob", last_name="Zed")
+
+    response = coordinator_client.get("/delegates/export.csv", {"q": "Ann"})
+    b"".join(response.streaming_content)
+
+    event, stored = _only_event()
+    assert (event.action, event.what, event.count, event.actor.username) == ("export", "delegates CSV export", 1,
+                                                                              "cora")  # fmt: skip
+    assert event.detail["filters"] == ["q"] and "Ann" not in stored
+
+
+def test_the_rota_csv_export_is_audited_with_the_rows_naming_a_volunteer(coordinator_client, conference):
+    shift = ShiftFactory(conference=conference)
+    Signup.objects.create(shift=shift, volunteer=VolunteerFactory(name="Val Example"), status="confirmed")
+
+    coordinator_client.get("/shifts/rota/export.csv")
+
+    event, stored = _only_event()
+    assert (event.action, event.what, event.count) == ("export", "volunteer rota CSV export", 1)
+    assert "Val" not in stored
+
+
+def test_the_admins_csv_export_and_import_are_audited(coordinator, conference, rf):
+    from django.contrib import admin
+
+    from delegates.models import Delegate
+
+    DelegateFactory.create_batch(3, conference=conference)
+    model_admin = admin.site._registry[Delegate]
+    request = rf.get("/admin/delegates/delegate/export/")
+    request.user = coordinator
+    model_admin.get_export_data(model_admin.get_export_formats()[0](), request, Delegate.objects.all())
+
+    event, _ = _only_event()
+    assert (event.action, event.what, event.count) == ("export", "delegates CSV export (admin)", 3)
+
+
+def test_a_confirmed_import_is_audited_and_a_preview_or_a_dry_run_is_not(coordinator_client, conference, tmp_path):
+    organisation = OrganisationFactory(name="Wirral West")
+    csv_file = f"First name,Last name,CLP,Mobile\nAnn,Example,{organisation.name},07700 900123\n".encode()
+
+    preview = coordinator_client.post(
+        reverse("delegate-import"), {"kind": "delegates", "file": SimpleUploadedFile("d.csv", csv_file, "text/csv")}
+    )
+    assert not AuditEvent.objects.exists()
+    coordinator_client.post(reverse("delegate-import"), {"confirm": preview.context["token"]})
+
+    event, stored = _only_event()
+    assert (event.action, event.what, event.count, event.actor.username) == ("import", "delegates import (page)", 1,
+                                                                              "cora")  # fmt: skip
+    assert event.detail["new"] == 1 and "Ann" not in stored and "900123" not in stored
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(csv_file)
+    call_command("import_delegates", str(path), "--dry-run", stdout=io.StringIO())
+    assert AuditEvent.objects.count() == 1
+    call_command("import_delegates", str(path), stdout=io.StringIO())
+    assert AuditEvent.objects.latest("pk").what == "delegates import (command)"
+
+
+def test_an_api_list_call_beyond_the_first_page_or_a_bigger_page_is_a_bulk_download(api_client, conference):
+    DelegateFactory.create_batch(60, conference=conference)
+
+    assert api_client.get("/api/delegates/").status_code == 200
+    assert not AuditEvent.objects.exists()  # the first default page: what any screen reads
+
+    api_client.get("/api/delegates/", {"page": 2})
+    api_client.get("/api/delegates/", {"page_size": 200})
+
+    second, bigger = AuditEvent.objects.order_by("pk")
+    assert (second.action, second.what, second.count) == ("bulk_download", "API list of delegates, page 2", 10)
+    assert (bigger.count, bigger.detail["total"]) == (60, 60)

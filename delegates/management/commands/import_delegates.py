@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from delegates.imports import import_delegates
+from delegates.imports import audit_import, import_delegates
 from delegates.models import Conference
 
 
@@ -53,4 +53,6 @@ def finish(command, report):
         command.stdout.write(line)
     if not report.ok:
         raise CommandError(report.summary())
+    if report.committed:
+        audit_import(report, how="command")
     command.stdout.write(command.style.SUCCESS(report.summary()))
