@@ -273,8 +273,16 @@ class BriefingForm(forms.Form):
         required=False,
         input_formats=[AS_OF_FORMAT, "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=AS_OF_FORMAT),
-        help_text="Conference time. Empty: send when you press Send.",
+        help_text="Conference time. Leave the timing empty to send when you press Send.",
     )
+    send_before_motion = forms.ModelChoiceField(
+        queryset=Motion.objects.none(),
+        required=False,
+        label="Or before the debate of",
+        empty_label="—",
+        help_text="Moving the motion's agenda slot moves the send.",
+    )
+    minutes_before = forms.IntegerField(label="Minutes before its slot", required=False, min_value=0, max_value=1440)
     useless_after = forms.DateTimeField(
         label="Never send after",
         required=False,
@@ -287,6 +295,9 @@ class BriefingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(conference.timezone)
         self.fields["motion"].queryset = Motion.objects.for_conference(conference).order_by("title")
+        self.fields["send_before_motion"].queryset = (
+            Motion.objects.for_conference(conference).filter(scheduled_for__isnull=False).order_by("scheduled_for")
+        )
 
     def _in_zone(self, value):
         if value is None:
@@ -310,4 +321,68 @@ class BriefingForm(forms.Form):
         send_at, useless_after = data.get("send_at"), data.get("useless_after")
         if send_at and useless_after and useless_after <= send_at:
             self.add_error("useless_after", "This must be after the send time.")
+        if send_at and data.get("send_before_motion"):
+            self.add_error("send_before_motion", "Give either a time or a motion to send before, not both.")
+        elif data.get("send_before_motion") and data.get("minutes_before") is None:
+            self.add_error("minutes_before", "Say how many minutes before the motion's slot.")
+        elif data.get("minutes_before") is not None and not data.get("send_before_motion"):
+            self.add_error("send_before_motion", "Choose the motion whose slot the minutes count from.")
         return data
+
+    @property
+    def timing(self) -> dict | None:
+        """schedule_briefing's arguments, or None to keep it a draft sent by hand."""
+        data = self.cleaned_data
+        if data.get("send_at"):
+            return {"at": data["send_at"]}
+        if data.get("send_before_motion"):
+            return {"before_motion": data["send_before_motion"], "minutes_before": data["minutes_before"]}
+        return None
+
+    def audience_data(self) -> dict:
+        names = ("body", "motion", "stance_levels", "sections", "regions", "organisations", "useless_after")
+        return {name: self.cleaned_data[name] for name in names}
+
+
+# schedule_briefing's error keys, as the form's fields.
+SCHEDULE_FIELDS = {"at": "send_at", "before_motion": "send_before_motion", "minutes_before": "minutes_before"}
+
+
+class ScheduleForm(forms.Form):
+    """Re-time a draft or scheduled briefing: at a time, or minutes before a motion's agenda slot."""
+
+    send_at = BriefingForm.base_fields["send_at"]
+    send_before_motion = BriefingForm.base_fields["send_before_motion"]
+    minutes_before = BriefingForm.base_fields["minutes_before"]
+
+    def __init__(self, *args, conference, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(conference.timezone)
+        self.fields["send_before_motion"].queryset = (
+            Motion.objects.for_conference(conference).filter(scheduled_for__isnull=False).order_by("scheduled_for")
+        )
+
+    clean_send_at = BriefingForm.clean_send_at
+    _in_zone = BriefingForm._in_zone
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("send_at") and not data.get("send_before_motion") and not self.errors:
+            raise forms.ValidationError("Give a time, or a motion and the minutes before its slot.")
+        if data.get("send_at") and data.get("send_before_motion"):
+            self.add_error("send_before_motion", "Give either a time or a motion to send before, not both.")
+        elif data.get("send_before_motion") and data.get("minutes_before") is None:
+            self.add_error("minutes_before", "Say how many minutes before the motion's slot.")
+        return data
+
+    timing = BriefingForm.timing
+
+
+def apply_schedule_errors(form, exc):
+    """schedule_briefing's errors on the form's timing fields."""
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.error_dict.items():
+            field = SCHEDULE_FIELDS.get(key, key)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -661,6 +661,7 @@ def agenda_for_day(*, conference, day):
 # How each outbox status counts on a briefing's bar: "failed" takes Twilio's undelivered too.
 PROGRESS_BUCKETS = {
     "queued": ("queued",),
+    "held": ("held",),
     "sending": ("sending",),
     "sent": ("sent",),
     "delivered": ("delivered",),
@@ -669,7 +670,7 @@ PROGRESS_BUCKETS = {
     "skipped": ("skipped",),
 }
 # Still ours to send: everything else has been handed to the provider or settled without it.
-PENDING_BUCKETS = ("queued", "sending")
+PENDING_BUCKETS = ("queued", "held", "sending")
 # Why a text was skipped, in words (the outbox's error code; see messaging/errors.py for the provider's codes).
 SKIP_REASONS = {
     "opted_out": "Opted out",
@@ -683,6 +684,7 @@ SKIP_REASONS = {
 class BriefingProgress:
     total: int
     queued: int
+    held: int  # paused with the briefing
     sending: int
     sent: int
     delivered: int
@@ -693,7 +695,7 @@ class BriefingProgress:
 
     @property
     def pending(self) -> int:
-        return self.queued + self.sending
+        return self.queued + self.held + self.sending
 
     @property
     def done(self) -> int:
@@ -705,7 +707,7 @@ class BriefingProgress:
 
     def shares(self) -> list[dict]:
         """The bar's segments in order, each with its share of the audience (for widths and labels)."""
-        order = ("delivered", "sent", "unknown", "failed", "skipped", "sending", "queued")
+        order = ("delivered", "sent", "unknown", "failed", "skipped", "sending", "held", "queued")
         return [
             {"bucket": name, "n": getattr(self, name), "share": 100.0 * getattr(self, name) / self.total}
             for name in order

@@ -26,8 +26,10 @@ urlpatterns = [
     path("briefings/new/", views_briefings.BriefingCreateView.as_view(), name="briefing-create"),
     path("briefings/<int:pk>/", views_briefings.BriefingDetailView.as_view(), name="briefing-detail"),
     path("briefings/<int:pk>/send/", views_briefings.BriefingSendView.as_view(), name="briefing-send"),
+    path("briefings/<int:pk>/schedule/", views_briefings.BriefingScheduleView.as_view(), name="briefing-schedule"),
     path("briefings/<int:pk>/progress/", views_briefings.BriefingProgressView.as_view(), name="briefing-progress"),
     path("briefings/<int:pk>/report/", views_briefings.BriefingReportView.as_view(), name="briefing-report"),
+    path("briefings/<int:pk>/<slug:action>/", views_briefings.BriefingActionView.as_view(), name="briefing-action"),
     # The volunteer's private link: no login, the signed token is the key.
     path("v/<str:token>/", views.VolunteerLinkView.as_view(), name="volunteer-link"),
 ]

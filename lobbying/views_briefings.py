@@ -3,6 +3,8 @@
 Thin: reads in `lobbying.selectors` and `lobbying.briefings` (preview), writes through `lobbying.briefings`.
 """
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import ListView, View
 
@@ -17,7 +20,7 @@ from config.permissions import CoordinatorRequiredMixin
 from delegates.models import Conference, Section
 from delegates.views import FriendlyPaginationMixin
 from lobbying import briefings, selectors
-from lobbying.forms import BriefingForm, apply_errors
+from lobbying.forms import SCHEDULE_FIELDS, BriefingForm, ScheduleForm, apply_errors, apply_schedule_errors
 from lobbying.models import LEVEL_LABELS, Briefing
 from messaging import text as sms_text
 
@@ -68,18 +71,23 @@ class BriefingCreateView(CoordinatorRequiredMixin, CurrentConferenceMixin, View)
         form = BriefingForm(request.POST, conference=self.conference)
         if form.is_valid():
             try:
-                briefing = self.compose(form.cleaned_data)
+                briefing = self.compose(form)
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, "Draft saved. Check the preview, then send.")
+                if briefing.status == Briefing.Status.SCHEDULED:
+                    messages.success(request, f"Scheduled for {_local(briefing.due_at)}. Check the preview.")
+                else:
+                    messages.success(request, "Draft saved. Check the preview, then send.")
                 return redirect("lobbying:briefing-detail", pk=briefing.pk)
         return self.render(form, status=400)
 
     @transaction.atomic
-    def compose(self, data):
-        """compose_briefing, refused (nothing saved) when nobody in the audience can be texted right now."""
-        briefing = briefings.compose_briefing(conference=self.conference, created_by=self.request.user, **data)
+    def compose(self, form):
+        """compose_briefing, then schedule_briefing when a time was given: all or nothing. Refused (nothing saved)
+        when nobody in the audience can be texted right now."""
+        user = self.request.user
+        briefing = briefings.compose_briefing(conference=self.conference, created_by=user, **form.audience_data())
         if not briefings.audience(briefing).exists():
             raise ValidationError(
                 {
@@ -87,6 +95,11 @@ class BriefingCreateView(CoordinatorRequiredMixin, CurrentConferenceMixin, View)
                     "widen the filters."
                 }
             )
+        if form.timing:
+            try:
+                briefing = briefings.schedule_briefing(briefing=briefing, by=user, **form.timing)
+            except ValidationError as exc:
+                raise ValidationError({SCHEDULE_FIELDS.get(k, k): v for k, v in exc.message_dict.items()}) from None
         return briefing
 
     def render(self, form, status=200):
@@ -116,7 +129,9 @@ class BriefingCreateView(CoordinatorRequiredMixin, CurrentConferenceMixin, View)
 class BriefingMixin(CoordinatorRequiredMixin):
     def get_briefing(self, pk):
         return get_object_or_404(
-            Briefing.objects.select_related("conference", "motion", "created_by").prefetch_related("organisations"),
+            Briefing.objects.select_related(
+                "conference", "motion", "created_by", "send_before_motion"
+            ).prefetch_related("organisations"),
             pk=pk,
         )
 
@@ -181,12 +196,19 @@ class BriefingDetailView(BriefingMixin, View):
     def get(self, request, pk):
         return self.render(self.get_briefing(pk))
 
-    def render(self, briefing, *, send_error=None, status=200):
+    def render(self, briefing, *, send_error=None, schedule_form=None, status=200):
+        Status = Briefing.Status
         context = {
             "briefing": briefing,
             "audience_words": _audience_words(briefing),
             "send_error": send_error,
             "live": briefing.status in LIVE_STATUSES,
+            "can_schedule": briefing.status in (Status.DRAFT, Status.SCHEDULED),
+            "schedule_form": schedule_form or ScheduleForm(conference=briefing.conference, initial=_timing(briefing)),
+            "can_pause": briefing.status == Status.SENDING,
+            "can_resume": briefing.status == Status.PAUSED,
+            "can_cancel": briefing.status not in (Status.SENT, Status.CANCELLED),
+            "lead_minutes": int(briefing.send_lead.total_seconds() // 60) if briefing.send_lead else None,
             "history": briefing.status_changes.select_related("changed_by").order_by("-at", "-pk"),
         }
         if briefing.status in (Briefing.Status.DRAFT, Briefing.Status.SCHEDULED):
@@ -215,6 +237,69 @@ class BriefingSendView(BriefingDetailView):
         else:
             messages.info(request, "Already sent: nothing was queued twice.")
         return redirect("lobbying:briefing-detail", pk=pk)
+
+
+class BriefingScheduleView(BriefingDetailView):
+    """POST: send later, at a time or minutes before a motion's agenda slot (re-times a scheduled one)."""
+
+    def get(self, request, pk):
+        return redirect("lobbying:briefing-detail", pk=pk)
+
+    def post(self, request, pk):
+        briefing = self.get_briefing(pk)
+        form = ScheduleForm(request.POST, conference=briefing.conference)
+        if form.is_valid():
+            try:
+                briefing = briefings.schedule_briefing(briefing=briefing, by=request.user, **form.timing)
+            except ValidationError as exc:
+                apply_schedule_errors(form, exc)
+            else:
+                messages.success(request, f"Scheduled for {_local(briefing.due_at)}.")
+                return redirect("lobbying:briefing-detail", pk=pk)
+        return self.render(briefing, schedule_form=form, status=400)
+
+
+class BriefingActionView(BriefingDetailView):
+    """POST only: pause, resume, cancel or unschedule through lobbying.briefings; a refusal says why."""
+
+    actions = {
+        "pause": (briefings.pause_briefing, "Paused: texts not yet sent are held."),
+        "resume": (briefings.resume_briefing, "Resumed: the held texts are queued again."),
+        "cancel": (briefings.cancel_briefing, "Cancelled: texts not yet sent will not be sent."),
+        "unschedule": (briefings.unschedule_briefing, "Unscheduled: back to a draft."),
+    }
+
+    def get(self, request, pk, action):
+        return redirect("lobbying:briefing-detail", pk=pk)
+
+    def post(self, request, pk, action):
+        if action not in self.actions:
+            raise Http404("No such action")
+        service, done = self.actions[action]
+        briefing = self.get_briefing(pk)
+        extra = {"reason": request.POST.get("reason", "").strip()[:150]} if action == "cancel" else {}
+        try:
+            service(briefing=briefing, by=request.user, **extra)
+        except ValidationError as exc:
+            return self.render(briefing, send_error=" ".join(exc.messages), status=400)
+        messages.success(request, done)
+        return redirect("lobbying:briefing-detail", pk=pk)
+
+
+def _local(value):
+    return timezone.localtime(value).strftime("%a %d %b, %H:%M") if value else "when its motion has a slot"
+
+
+def _timing(briefing) -> dict:
+    if briefing.send_before_motion_id:
+        return {
+            "send_before_motion": briefing.send_before_motion_id,
+            "minutes_before": int(briefing.send_lead.total_seconds() // 60) if briefing.send_lead else None,
+        }
+    if briefing.send_at:
+        zone = ZoneInfo(briefing.conference.timezone)
+        return {"send_at": briefing.send_at.astimezone(zone).replace(tzinfo=None)}
+    return {}
 
 
 class BriefingProgressView(BriefingMixin, View):

@@ -1,10 +1,13 @@
 """Briefing pages: live progress and the report in a fixed number of queries, compose / preview / send pages
 that show the service's errors on their fields, and a send that a double click cannot repeat."""
 
+import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lobbying import briefings, selectors, services
 from lobbying.models import Briefing, BriefingRecipient, Motion
@@ -363,3 +366,94 @@ def test_report_lists_are_paged(coordinator_client, conference, coordinator, mot
 
     assert "Page 1 of 2" in first and "?failed=2#failures" in first
     assert second.content.decode().count("Not a valid phone number.") == 1 + 5  # the reason line and 5 rows
+
+
+# Timing and control ------------------------------------------------------------------------------------------------
+
+
+def test_composing_with_a_time_schedules_it_and_minutes_before_a_slot_follow_the_motion(
+    coordinator_client, conference, coordinator, motion
+):
+    audience_of(conference, 2)
+    slot = timezone.now() + dt.timedelta(hours=3)
+    Motion.objects.filter(pk=motion.pk).update(scheduled_for=slot)
+
+    at = coordinator_client.post(
+        reverse("lobbying:briefing-create"), compose_data(body="Hi {first_name}", send_at=_typed(hours=2))
+    )
+    before = coordinator_client.post(
+        reverse("lobbying:briefing-create"),
+        compose_data(body="Hi {first_name}", send_before_motion=motion.pk, minutes_before=15),
+    )
+
+    assert at.status_code == before.status_code == 302
+    timed, relative = Briefing.objects.order_by("pk")
+    assert timed.status == relative.status == Briefing.Status.SCHEDULED
+    assert relative.due_at == slot - dt.timedelta(minutes=15)
+    page = coordinator_client.get(before.url).content.decode()
+    assert "15 minutes before Composite 3: Scrap the cap" in page and "Unschedule" in page
+
+
+def _typed(**delta):
+    """A time as a datetime-local field sends it, in the conference's zone (Europe/London in the factory)."""
+    zone = ZoneInfo("Europe/London")
+    return (timezone.now() + dt.timedelta(**delta)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_lead_that_is_already_past_is_a_field_error_and_nothing_is_saved(coordinator_client, conference, motion):
+    audience_of(conference, 1)
+    Motion.objects.filter(pk=motion.pk).update(scheduled_for=timezone.now() + dt.timedelta(minutes=10))
+
+    response = coordinator_client.post(
+        reverse("lobbying:briefing-create"),
+        compose_data(body="Hi {first_name}", send_before_motion=motion.pk, minutes_before=30),
+    )
+
+    assert response.status_code == 400
+    assert "already past" in " ".join(response.context["form"].errors["minutes_before"])
+    assert not Briefing.objects.exists()
+
+
+def test_a_draft_is_scheduled_and_unscheduled_from_its_page(coordinator_client, conference, coordinator, motion):
+    audience_of(conference, 1)
+    briefing = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
+
+    refused = coordinator_client.post(reverse("lobbying:briefing-schedule", args=[briefing.pk]), {"send_at": ""})
+    done = coordinator_client.post(
+        reverse("lobbying:briefing-schedule", args=[briefing.pk]), {"send_at": _typed(hours=1)}
+    )
+    briefing.refresh_from_db()
+    scheduled = briefing.status
+    back = coordinator_client.post(reverse("lobbying:briefing-action", args=[briefing.pk, "unschedule"]))
+
+    assert refused.status_code == 400 and "Give a time" in refused.content.decode()
+    assert done.status_code == back.status_code == 302
+    assert scheduled == Briefing.Status.SCHEDULED
+    briefing.refresh_from_db()
+    assert briefing.status == Briefing.Status.DRAFT
+
+
+def test_pause_resume_and_cancel_from_the_page_and_a_refusal_says_why(
+    coordinator_client, conference, coordinator, motion, sms, dispatched
+):
+    audience_of(conference, 3)
+    briefing = sent_briefing(conference, coordinator, motion)
+    action = lambda name: reverse("lobbying:briefing-action", args=[briefing.pk, name])  # noqa: E731
+
+    coordinator_client.post(action("pause"))
+    briefing.refresh_from_db()
+    assert briefing.status == Briefing.Status.PAUSED
+    page = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
+    assert "Resume" in page and 'data-count="held">3<' in page
+
+    again = coordinator_client.post(action("pause"))
+    assert again.status_code == 400 and "Only a briefing that is sending can be paused" in again.content.decode()
+
+    coordinator_client.post(action("resume"))
+    coordinator_client.post(action("cancel"), {"reason": "the vote moved"})
+    briefing.refresh_from_db()
+    assert briefing.status == Briefing.Status.CANCELLED
+    assert selectors.briefing_progress(briefing=briefing).skipped == 3
+    page = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
+    assert page.count('<td data-label="Why">Cancelled</td>') == 3
+    assert coordinator_client.post(action("explode")).status_code == 404
