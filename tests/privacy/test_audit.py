@@ -163,6 +163,34 @@ def test_the_admins_csv_export_and_import_are_audited(coordinator, conference, r
     assert (event.action, event.what, event.count) == ("export", "delegates CSV export (admin)", 3)
 
 
+def test_the_admins_import_is_audited_once_it_is_confirmed(coordinator, rf, monkeypatch):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from delegates.models import Organisation
+
+    model_admin = admin.site._registry[Organisation]
+    request = rf.post("/admin/delegates/organisation/process_import/")
+    request.user, request.session = coordinator, {}
+    request._messages = FallbackStorage(request)
+    result = SimpleNamespace(totals={"new": 2, "update": 1, "skip": 0}, rows=[], has_errors=lambda: False)
+    # No rows to log or announce in this stand-in result (the shared admin instance is restored afterwards).
+    monkeypatch.setattr(model_admin, "generate_log_entries", lambda result, request: None)
+    monkeypatch.setattr(model_admin, "add_success_message", lambda result, request: None)
+
+    model_admin.process_result(result, request)
+
+    event, _ = _only_event()
+    assert (event.action, event.what, event.count, event.detail) == (
+        "import",
+        "organisations import (admin)",
+        3,
+        {"totals": {"new": 2, "update": 1}},
+    )
+
+
 def test_a_confirmed_import_is_audited_and_a_preview_or_a_dry_run_is_not(coordinator_client, conference, tmp_path):
     organisation = OrganisationFactory(name="Wirral West")
     csv_file = f"First name,Last name,CLP,Mobile\nAnn,Example,{organisation.name},07700 900123\n".encode()
