@@ -14,7 +14,7 @@ import time
 import pytest
 from django.db import connection
 
-from lobbying import briefings
+from lobbying import briefings, selectors
 from lobbying.models import Briefing, BriefingRecipient
 from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
@@ -55,6 +55,13 @@ def outbox_ids(briefing) -> list[int]:
     return list(OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("pk", flat=True))
 
 
+def assert_progress_shows_all_sent(briefing, count):
+    """What the coordinator's progress bar says once the drill is over: every text with Twilio, none pending."""
+    progress = selectors.briefing_progress(briefing=briefing)
+    assert (progress.total, progress.sent + progress.delivered, progress.pending) == (count, count, 0), progress
+    assert progress.percent_done == 100.0
+
+
 def test_a_worker_killed_mid_briefing_leaves_every_recipient_with_exactly_one_text(
     drill,  # noqa: F811
     conference,
@@ -77,6 +84,7 @@ def test_a_worker_killed_mid_briefing_leaves_every_recipient_with_exactly_one_te
 
         drill.settle(ids, timeout=50)
         assert_each_recipient_got_exactly_one(drill, numbers, ids, [left, right])
+        assert_progress_shows_all_sent(briefing, len(numbers))
         assert ": 'sent'" in left.log(), "the killed worker sent nothing before it died: the drill proved nothing"
     assert killed_at < len(numbers), "everything was sent before the kill: the drill proved nothing"
     assert drill.simulated <= SIMULATED_LIMIT
@@ -105,12 +113,15 @@ def test_pressing_send_with_the_broker_down_commits_the_briefing_and_the_sweeper
     assert OutboundMessage.objects.filter(pk__in=ids, status=Status.QUEUED).count() == len(numbers)
     briefing.refresh_from_db()
     assert briefing.status == Briefing.Status.SENDING
+    progress = selectors.briefing_progress(briefing=briefing)  # what the page shows: all waiting, none lost
+    assert (progress.total, progress.queued, progress.percent_done) == (len(numbers), len(numbers), 0.0)
     assert took < 10, f"send_briefing waited {took:.1f} s on the dead broker"
 
     drill.redis.restart()
     with drill.workers("after", "outage", rate=50) as workers:
         drill.settle(ids, timeout=50)
         assert_each_recipient_got_exactly_one(drill, numbers, ids, workers)
+        assert_progress_shows_all_sent(briefing, len(numbers))
     assert any(sweep["requeued"] for sweep in drill.sweeps), "nothing needed the sweeper: the drill proved nothing"
     print(f"briefing outage drill: send_briefing took {took:.2f} s with Redis down; {drill.report(ids)}")
 
@@ -147,6 +158,7 @@ def test_two_coordinators_sending_at_once_freeze_one_audience_and_text_each_reci
         ids = outbox_ids(briefing)
         drill.settle(ids, timeout=40)
         assert_each_recipient_got_exactly_one(drill, numbers, ids, workers)
+        assert_progress_shows_all_sent(briefing, len(numbers))
 
     assert BriefingRecipient.objects.filter(briefing=briefing).count() == len(numbers)
     assert OutboundMessage.objects.filter(purpose=briefings.PURPOSE).count() == len(numbers)
