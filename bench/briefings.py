@@ -1,6 +1,6 @@
 """Briefings at conference scale: freeze and queue a briefing to every delegate, then deliver it at 10 and 50/s.
 
-    .venv/bin/python -m bench briefings [--runs 3] [--seconds 30] [--rates 10,50] [--workers 2] [--concurrency 6]
+    .venv/bin/python -m bench briefings [--runs 3] [--seconds 30] [--rates 10,50] [--workers 2] [--concurrency 8]
 
 Database: BENCH_BRIEFINGS_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cardvote_bench_briefings,
 created if missing and emptied by the bench: never the app's DATABASE_URL). If that PostgreSQL does not answer,
@@ -78,8 +78,8 @@ def parse_args(argv):
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=6,
-        help="pool size per worker (default 6: at 150 ms a request 50/s needs 8 in flight, plus those waiting)",
+        default=8,
+        help="pool size per worker (default 8: at 150 ms a request 50/s needs 8 in flight, plus those waiting)",
     )
     parser.add_argument("--latency", type=float, default=0.15, help="fake Twilio's answer time in seconds")
     args = parser.parse_args(argv)
