@@ -112,6 +112,7 @@ class ConferenceAdmin(admin.ModelAdmin):
             },
         ),
         ("Card vote", {"fields": ["clp_section_weight", "affiliate_section_weight"]}),
+        ("Data protection", {"fields": ["retention_days"]}),
         (
             "Delegate entitlement",
             {

@@ -41,6 +41,13 @@ class Conference(models.Model):
     delegate_cap = models.PositiveSmallIntegerField(default=6, validators=[MinValueValidator(1)])
     extra_woman_min_women = models.PositiveIntegerField(default=100)
     extra_youth_min_young = models.PositiveIntegerField(default=30)
+    # Data protection: personal data of this conference is anonymised this many days after it ends.
+    retention_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MaxValueValidator(3650)],
+        help_text="Days after the conference ends before its delegates, stances' notes, texts and volunteers' "
+        "contact details are anonymised (a daily task).",
+    )
 
     class Meta:
         ordering = ["-starts_on"]
@@ -434,6 +441,10 @@ class DelegateQuerySet(models.QuerySet):
         )
 
 
+# How an erased delegate is shown wherever a name would be.
+ERASED_LABEL = "(name erased)"
+
+
 class Delegate(models.Model):
     class Gender(models.TextChoices):
         WOMAN = "woman", "Woman"
@@ -458,6 +469,8 @@ class Delegate(models.Model):
     mobile = models.CharField(max_length=16, blank=True, help_text="Stored in E.164, e.g. +447911123456.")
     email = models.EmailField(blank=True)
     notes = models.TextField(blank=True)
+    # Set when the person's data is erased (on request or by retention): the row stays for the card vote.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -486,7 +499,8 @@ class Delegate(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        # Names are required everywhere they are entered, so blank ones mean the person was erased.
+        return f"{self.first_name} {self.last_name}".strip() or ERASED_LABEL
 
     def clean(self):
         if self.mobile:

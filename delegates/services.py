@@ -40,3 +40,52 @@ def record_imported_sms_consents(*, consents: list[tuple[int, str, str]], record
         SmsConsent(delegate_id=delegate_id, method=method, wording=wording, recorded_by=recorded_by, given_at=now)
         for delegate_id, method, wording in consents
     )
+
+
+# --- Erasure (data protection) ------------------------------------------------------------------------------------
+
+ERASED_WORDING = "[removed on erasure: it named the person]"
+
+
+def _names_the_person(text: str, delegate: Delegate) -> bool:
+    """Whether consent wording or a reason quotes the delegate's own name, email or number."""
+    lowered = (text or "").lower()
+    tokens = [delegate.first_name, delegate.last_name, delegate.email, delegate.mobile, delegate.mobile[3:]]
+    return any(len(token) > 2 and token.lower() in lowered for token in tokens if token)
+
+
+@transaction.atomic
+def erase_delegates(*, delegate_ids, now=None) -> dict[str, int]:
+    """Anonymise delegates: names, mobile, email, notes and gender go; the row, its organisation, conference,
+    seat type and attendance stay (with ``erased_at``), so card votes and whip totals do not change.
+
+    Consents stay as evidence that consent existed and when it ended: a live one is withdrawn ("erased"), and
+    wording or a withdrawal reason quoting the person is replaced. Already erased delegates are left alone, so
+    erasing twice changes nothing. Returns counts only.
+    """
+    now = now or timezone.now()
+    delegates = list(Delegate.objects.select_for_update().filter(pk__in=list(delegate_ids), erased_at__isnull=True))
+    if not delegates:
+        return {"delegates": 0, "consents": 0}
+    by_id = {d.pk: d for d in delegates}
+    consents = list(SmsConsent.objects.select_for_update().filter(delegate_id__in=by_id))
+    for consent in consents:
+        delegate = by_id[consent.delegate_id]
+        if consent.withdrawn_at is None:
+            consent.withdrawn_at, consent.withdrawal_reason = now, "Erased on request or after retention"
+        if _names_the_person(consent.wording, delegate):
+            consent.wording = ERASED_WORDING
+        if _names_the_person(consent.withdrawal_reason, delegate):
+            consent.withdrawal_reason = ERASED_WORDING[:200]
+    SmsConsent.objects.bulk_update(consents, ["withdrawn_at", "withdrawal_reason", "wording"], batch_size=500)
+    erased = Delegate.objects.filter(pk__in=by_id).update(
+        first_name="",
+        last_name="",
+        mobile="",
+        email="",
+        notes="",
+        gender=Delegate.Gender.NOT_STATED,
+        erased_at=now,
+        updated_at=now,
+    )
+    return {"delegates": erased, "consents": len(consents)}

@@ -417,3 +417,61 @@ def import_stances(*, changes, recorded_by=None) -> int:
         )
     StanceChange.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+# Erasure (data protection) -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase_lobbying_records(*, delegate_ids=(), volunteer_refs=(), volunteer_mobiles=(), conference_ids=(),
+                           now=None) -> dict[str, int]:  # fmt: skip
+    """Anonymise what lobbying holds about erased people; levels, motions, times and `recorded_by` stay.
+
+    Delegates (``delegate_ids``): the free text of their stance changes (conversation notes included) and the
+    personalised bodies of briefings they were sent are blanked; the rows stay, so every whip count and its
+    ``as_of`` history is unchanged. Volunteers (``volunteer_refs``: the volunteers app's ids, or
+    ``volunteer_mobiles``) and every assignment of ``conference_ids`` (retention): the assignment's name and
+    mobile are blanked, its link revoked, and their name on the conversations they recorded blanked (with
+    ``conference_ids``, every volunteer's name on that conference's stances). Blank text is not counted
+    again, so a second run returns zeros. Returns counts only.
+    """
+    from django.db.models import Q
+
+    from lobbying.models import BriefingRecipient
+
+    now = now or timezone.now()
+    delegate_ids = list(delegate_ids)
+    counts = {
+        "stance_notes": StanceChange.objects.filter(delegate_id__in=delegate_ids).exclude(note="").update(note=""),
+        "briefing_texts": BriefingRecipient.objects.filter(delegate_id__in=delegate_ids)
+        .exclude(body="")
+        .update(body=""),
+        "assignments": 0,
+        # Retention: volunteers' names as recorders of the conference's stances go too (staff users stay).
+        "recorder_names": StanceChange.objects.filter(motion__conference_id__in=list(conference_ids))
+        .exclude(recorded_by_name="")
+        .update(recorded_by_name=""),
+    }
+    whose = Q(volunteer_ref__in=list(volunteer_refs)) | Q(volunteer_mobile__in=[m for m in volunteer_mobiles if m])
+    whose |= Q(conference_id__in=list(conference_ids))
+    assignments = list(
+        LobbyingAssignment.objects.select_for_update()
+        .filter(whose)
+        .exclude(volunteer_name="", volunteer_mobile="")
+        .values_list("pk", "volunteer_name")
+    )
+    for pk, name in assignments:
+        if name:
+            StanceChange.objects.filter(
+                source=StanceChange.Source.CONVERSATION,
+                recorded_by_name=name,
+                delegate__lobbying_assignments=pk,
+                motion__assignments=pk,
+            ).update(recorded_by_name="")
+    if assignments:
+        pks = [pk for pk, _name in assignments]
+        LobbyingAssignment.objects.filter(pk__in=pks, revoked_at__isnull=True).update(revoked_at=now)
+        counts["assignments"] = LobbyingAssignment.objects.filter(pk__in=pks).update(
+            volunteer_name="", volunteer_mobile=""
+        )
+    return counts

@@ -23,6 +23,7 @@ _EXPLAINED = {
     "expired": "Not sent: past its useless-after time.",
     "opted_out": "Not sent: the number is on the opt-out list.",
     "cancelled": "Not sent: cancelled before it went out.",
+    "erased": "Not sent: the person's data was erased.",
 }
 
 

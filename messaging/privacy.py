@@ -19,3 +19,64 @@ def _key() -> bytes:
 def number_hash(number: str) -> str:
     """HMAC-SHA256 hex digest of a number in E.164 (callers normalise first, e.g. with `services.number_key`)."""
     return hmac.new(_key(), (number or "").encode(), hashlib.sha256).hexdigest()
+
+
+# --- Erasure ---------------------------------------------------------------------------------------------------------
+
+# What a number becomes in the outbox, the inbox and the opt-out history once its owner is erased.
+ERASED_NUMBER = "erased"
+
+
+def erase_numbers(*, numbers, now=None) -> dict[str, int]:
+    """Forget these numbers (E.164) across messaging, keeping the statistics and the promise not to text them.
+
+    Texts still waiting (`queued`, or `held` in a paused briefing) become `skipped` with reason "erased" (rows
+    locked first, so a worker's claim of one waits and then finds it gone); texts to and from the number keep
+    their status, segments, cost and times but lose their body and the number (``ERASED_NUMBER``); opt-out
+    history events lose the number. The number goes on the opt-out list, so nothing is texted to it again (the
+    worker checks the list again right before sending, for texts already claimed). Numbers already forgotten
+    count as nothing. Returns counts only.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from messaging import services
+    from messaging.errors import explain
+    from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage, OutboundStatusChange
+
+    numbers = sorted({n for n in numbers if n and n != ERASED_NUMBER})
+    counts = {"texts_skipped": 0, "texts": 0, "replies": 0, "opt_out_events": 0}
+    if not numbers:
+        return counts
+    now = now or timezone.now()
+    skipped = OutboundMessage.Status.SKIPPED
+    with transaction.atomic():
+        waiting = list(
+            OutboundMessage.objects.select_for_update()
+            .filter(to__in=numbers, status__in=(OutboundMessage.Status.QUEUED, OutboundMessage.Status.HELD))
+            .values_list("pk", "status")
+        )
+        if waiting:
+            OutboundMessage.objects.filter(pk__in=[pk for pk, _ in waiting]).update(
+                status=skipped, error_code="erased", error_message=explain("erased"), updated_at=now
+            )
+            OutboundStatusChange.objects.bulk_create(
+                OutboundStatusChange(
+                    message_id=pk, from_status=status, to_status=skipped, reason="erased", error_code="erased"
+                )
+                for pk, status in waiting
+            )
+        counts["texts_skipped"] = len(waiting)
+        counts["opt_out_events"] = OptOutEvent.objects.filter(number__in=numbers).update(number=ERASED_NUMBER)
+        for number in numbers:
+            if not OptOut.objects.filter(number=number, opted_out=True).exists():
+                services.opt_out(number, source=OptOutEvent.Source.COORDINATOR, keyword="ERASED")
+        # The event that opt-out just wrote, without the number either (not counted: it is the erasure's own).
+        OptOutEvent.objects.filter(number__in=numbers).update(number=ERASED_NUMBER)
+        counts["texts"] = OutboundMessage.objects.filter(to__in=numbers).update(
+            to=ERASED_NUMBER, body="", updated_at=now
+        )
+        counts["replies"] = InboundMessage.objects.filter(from_number__in=numbers).update(
+            from_number=ERASED_NUMBER, body=""
+        )
+    return counts

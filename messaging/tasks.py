@@ -26,6 +26,7 @@ from messaging.backends import (
 )
 from messaging.errors import explain
 from messaging.models import OptOutEvent, OutboundBatch, OutboundMessage
+from messaging.privacy import ERASED_NUMBER
 
 logger = logging.getLogger(__name__)
 Status = OutboundMessage.Status
@@ -124,6 +125,16 @@ def deliver(message_id: int) -> str:
         ):
             services.enqueue(message_id, countdown=RATE_MAX_WAIT_SECONDS)
         return "deferred"
+    if held_back := _held_back_while_waiting(message_id, message):
+        services.transition(
+            message_id,
+            to=Status.SKIPPED,
+            reason="erased" if held_back == "erased" else "opted out while waiting to send",
+            error_code=held_back,
+            error_message=explain(held_back),
+            **fence,
+        )
+        return "skipped"
 
     # Again after the wait for a slot (up to RATE_MAX_WAIT_SECONDS): a pause pressed meanwhile still holds it.
     if (stopped := _stop_for_batch(message, attempt)) is not None:
@@ -188,6 +199,18 @@ def _stop_for_batch(message: OutboundMessage, attempt: int) -> str | None:
         )
         return "skipped"
     return None
+
+
+def _held_back_while_waiting(message_id: int, message: OutboundMessage) -> str:
+    """Checked again right before the provider call, with a fresh read: the person may have been erased (or
+    texted STOP) while this worker waited for its rate-limit slot. Nothing is texted after an erasure.
+    Returns the reason ("erased", "opted_out") or ""."""
+    current_to = OutboundMessage.objects.filter(pk=message_id).values_list("to", flat=True).first()
+    if current_to is None or ERASED_NUMBER in (current_to, message.to):
+        return "erased"
+    if not message.opt_out_exempt and services.is_opted_out(message.to):
+        return "opted_out"
+    return ""
 
 
 def _transient(message: OutboundMessage, attempt: int, exc: TransientSendError) -> str:

@@ -118,16 +118,19 @@ class Volunteer(models.Model):
     consent_source = models.CharField(max_length=40, blank=True, help_text="e.g. public sign-up form, coordinator")
     # "Cover this shift" asks are spaced out: nobody is asked again within VOLUNTEER_COVER_QUIET_HOURS.
     last_asked_to_cover_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person's data is erased (on request or by retention); their sign-ups stay as counts.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        return self.name or "(name erased)"  # the public form requires a name: blank means erased
 
     def save(self, *args, **kwargs):
-        self.mobile = normalise_mobile(self.mobile)
+        if not self.erased_at:  # an erased volunteer's mobile is a unique placeholder, not a number
+            self.mobile = normalise_mobile(self.mobile)
         super().save(*args, **kwargs)
 
 

@@ -642,7 +642,7 @@ def volunteers_free_for(shift: Shift, *, now=None):
         shift__ends_at__gt=shift.starts_at,
     ).values("volunteer_id")
     return (
-        Volunteer.objects.filter(consent_given_at__isnull=False)
+        Volunteer.objects.filter(consent_given_at__isnull=False, erased_at__isnull=True)
         .exclude(pk__in=busy)
         .exclude(last_asked_to_cover_at__gte=quiet_since)
         .order_by("last_asked_to_cover_at", "id")
@@ -672,3 +672,44 @@ def ask_to_cover(*, shift: Shift, by=None, limit: int = 40, now=None) -> int:
             )
     logger.info("shift %s: asked %s volunteers to cover", shift.pk, len(chosen))
     return len(chosen)
+
+
+# --- Erasure (data protection) --------------------------------------------------------------------------------------
+
+
+def erased_mobile(volunteer_id: int) -> str:
+    """The unique placeholder an erased volunteer's mobile becomes (the column is unique and required)."""
+    return f"erased-{volunteer_id}"
+
+
+def erase_volunteers(*, volunteer_ids, now=None) -> dict[str, int]:
+    """Anonymise volunteers: name, mobile (a unique placeholder) and email go; consent time and source stay.
+
+    Their sign-ups stay, so past shifts keep their counts; places they still hold or wait for on shifts that
+    have not started are cancelled ("erased"), which offers a held place to the next on the waitlist, so
+    nobody is reminded or asked to cover through an erased record. Already erased volunteers are left alone.
+    Returns counts only.
+    """
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Volunteer.objects.select_for_update()
+            .filter(pk__in=list(volunteer_ids), erased_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        upcoming = Signup.objects.filter(
+            volunteer_id__in=ids,
+            status__in=(Status.CONFIRMED, Status.WAITLISTED, Status.OFFERED),
+            shift__starts_at__gt=now,
+        ).order_by("shift_id", "pk")
+        cancelled = 0
+        for signup in upcoming:
+            cancel_signup(signup=signup, source=Source.SYSTEM, reason="erased", enforce_cutoff=False, now=now)
+            cancelled += 1
+        # The same placeholder as erased_mobile(), set-based.
+        placeholder = Concat(Value("erased-"), Cast("pk", output_field=CharField()))
+        Volunteer.objects.filter(pk__in=ids).update(name="", mobile=placeholder, email="", erased_at=now)
+    return {"volunteers": len(ids), "signups_cancelled": cancelled}

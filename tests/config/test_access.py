@@ -48,7 +48,7 @@ PUBLIC_VIEWS = {
 
 # Coordinator pages that also need the data protection permission (privacy.data_protection): a coordinator
 # without it gets 403 here; tests/privacy/test_access.py lets one with it in.
-DATA_PROTECTION_VIEWS = {"privacy:access"}
+DATA_PROTECTION_VIEWS = {"privacy:access", "privacy:erase", "privacy:erase-done"}
 
 # Values tried for URL parameters, by name first, then any that fits the parameter's pattern.
 PREFERRED = {"format": ["json", ".json"], "kind": ["in"], "app_label": ["delegates"], "url": ["nowhere/"]}
