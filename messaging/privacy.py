@@ -27,22 +27,23 @@ def number_hash(number: str) -> str:
 ERASED_NUMBER = "erased"
 
 
-def erase_numbers(*, numbers, now=None) -> dict[str, int]:
+def erase_numbers(*, numbers, opt_out: bool = True, now=None) -> dict[str, int]:
     """Forget these numbers (E.164) across messaging, keeping the statistics and the promise not to text them.
 
     Texts still waiting (`queued`, or `held` in a paused briefing) become `skipped` with reason "erased" (rows
     locked first, so a worker's claim of one waits and then finds it gone); texts to and from the number keep
-    their status, segments, cost and times but lose their body and the number (``ERASED_NUMBER``); opt-out
-    history events lose the number. The number goes on the opt-out list, so nothing is texted to it again (the
-    worker checks the list again right before sending, for texts already claimed). Numbers already forgotten
-    count as nothing. Returns counts only.
+    their status, segments, cost and times but lose their body and the number (``ERASED_NUMBER``). With
+    ``opt_out`` (erasure on request) the number goes on the opt-out list, so nothing is texted to it again (the
+    worker checks the list again right before sending, for texts already claimed); retention passes False and
+    only keeps existing opt-outs. Opt-out rows and their events then keep only the keyed hash. Numbers already
+    forgotten count as nothing. Returns counts only.
     """
     from django.db import transaction
     from django.utils import timezone
 
     from messaging import services
     from messaging.errors import explain
-    from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage, OutboundStatusChange
+    from messaging.models import InboundMessage, OptOutEvent, OutboundMessage, OutboundStatusChange
 
     numbers = sorted({n for n in numbers if n and n != ERASED_NUMBER})
     counts = {"texts_skipped": 0, "texts": 0, "replies": 0, "opt_out_events": 0}
@@ -67,12 +68,13 @@ def erase_numbers(*, numbers, now=None) -> dict[str, int]:
                 for pk, status in waiting
             )
         counts["texts_skipped"] = len(waiting)
-        counts["opt_out_events"] = OptOutEvent.objects.filter(number__in=numbers).update(number=ERASED_NUMBER)
+        counts["opt_out_events"] = OptOutEvent.objects.filter(number__in=numbers).count()
+        opted_out = services.opted_out_numbers(numbers)
         for number in numbers:
-            if not OptOut.objects.filter(number=number, opted_out=True).exists():
+            if opt_out and number not in opted_out:
                 services.opt_out(number, source=OptOutEvent.Source.COORDINATOR, keyword="ERASED")
-        # The event that opt-out just wrote, without the number either (not counted: it is the erasure's own).
-        OptOutEvent.objects.filter(number__in=numbers).update(number=ERASED_NUMBER)
+            # The opt-out row and its events keep only the keyed hash (blank number); sends match on the hash.
+            services.forget_opt_out_number(number=number)
         counts["texts"] = OutboundMessage.objects.filter(to__in=numbers).update(
             to=ERASED_NUMBER, body="", updated_at=now
         )

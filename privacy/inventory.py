@@ -79,6 +79,7 @@ INVENTORY: dict[str, ModelInventory] = {
             "delegate_cap",
             "extra_woman_min_women",
             "extra_youth_min_young",
+            "retention_days",
         ),
     ),
     "delegates.Organisation": ModelInventory(
@@ -114,6 +115,7 @@ INVENTORY: dict[str, ModelInventory] = {
             "mobile",
             "email",
             "notes",
+            "erased_at",
             "created_at",
             "updated_at",
         ),
@@ -317,6 +319,7 @@ INVENTORY: dict[str, ModelInventory] = {
             "consent_wording",
             "consent_source",
             "last_asked_to_cover_at",
+            "erased_at",
             "created_at",
         ),
     ),

@@ -20,8 +20,8 @@ from lobbying import services as lobbying_services
 from lobbying.models import Level, LobbyingAssignment, StanceChange
 from messaging import services as messaging_services
 from messaging import tasks
-from messaging.models import InboundMessage, OptOutEvent, OutboundMessage
-from messaging.privacy import ERASED_NUMBER, erase_numbers
+from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage
+from messaging.privacy import ERASED_NUMBER, erase_numbers, number_hash
 from privacy import erasure
 from privacy.models import AuditEvent
 from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory, UnionFactory
@@ -178,6 +178,8 @@ def test_messaging_keeps_statuses_and_counts_but_not_bodies_or_the_number(sms):
     reply = InboundMessage.objects.get()
     assert (reply.from_number, reply.body) == (ERASED_NUMBER, "")
     assert not OptOutEvent.objects.filter(number=ADA).exists()
+    opt_out = OptOut.objects.get()
+    assert (opt_out.number, opt_out.number_hash, opt_out.opted_out) == ("", number_hash(ADA), True)
     assert tasks.deliver(waiting.pk) == "not-claimed"
     assert [m.to for m in sms.outbox] == [ADA]  # only the text sent before the erasure
     assert erase_numbers(numbers=[ADA]) == dict.fromkeys(counts, 0)
