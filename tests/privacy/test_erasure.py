@@ -215,6 +215,22 @@ def test_erasure_during_a_briefing_send_lets_nothing_out_afterwards(conference, 
     assert OutboundMessage.objects.get(pk=waiting).error_code == "erased"
 
 
+def test_texts_held_in_a_paused_briefing_are_skipped_and_never_sent_on_resume(ada, sms):
+    batch = messaging_services.send_batch(
+        [(ADA, "Vote FOR at 2pm", "briefing:2:delegate:1"), (BEN, "Vote FOR at 2pm", "briefing:2:delegate:2")],
+        purpose="briefing",
+        batch="briefing:2",
+    )
+    messaging_services.hold_batch("briefing:2")
+    erase_numbers(numbers=[ADA])
+    messaging_services.release_batch("briefing:2")
+    sms.commit()
+    for pk in batch.queued:
+        tasks.deliver(pk)
+    assert [m.to for m in sms.outbox] == [BEN]
+    assert OutboundMessage.objects.get(pk=batch.queued[0]).error_code == "erased"
+
+
 def test_a_whole_erasure_is_recorded_with_counts_and_no_personal_data(conference, ada, coordinator, sms):
     messaging_services.send_sms(to=ADA, body="Vote FOR composite 3, Ada", key="k1", purpose="briefing")
     lookup = erasure.find_person(query="07700 900101")
