@@ -12,11 +12,12 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.urls import reverse
 
 from lobbying import briefings, selectors
 from lobbying.models import Briefing, BriefingRecipient
+from messaging import services as messaging_services
 from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
 from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
@@ -25,6 +26,7 @@ from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fix
     drill,
     recipient,
 )
+from tests.services import require_postgres
 
 pytestmark = [
     pytest.mark.postgres,
@@ -170,3 +172,80 @@ def test_two_coordinators_sending_at_once_freeze_one_audience_and_text_each_reci
     outcomes = sorted((r.recipients, r.queued, r.already_queued) for r in results.values())
     assert outcomes == [(len(numbers), 0, len(numbers)), (len(numbers), len(numbers), 0)], outcomes
     print(f"briefing double-send drill: {outcomes}; {drill.report(ids)}")
+
+
+# --- The race itself, without workers: what the lock on the briefing row prevents --------------------------------
+
+
+@pytest.fixture
+def widened_race(monkeypatch):
+    """Whoever reads the audience holds it half a second before writing it, so two presses of Send overlap for
+    sure; the dispatcher publish is left out (no worker here). Returns the threads that read the audience."""
+    readers = []
+    read_audience = briefings._audience_rows
+
+    def slow_audience_rows(briefing):
+        readers.append(threading.get_ident())
+        rows = list(read_audience(briefing))
+        time.sleep(0.5)
+        return rows
+
+    monkeypatch.setattr(briefings, "_audience_rows", slow_audience_rows)
+    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: True)
+    return readers
+
+
+def press_send_together(briefing, people):
+    """Both press Send at the same moment, each in its own thread and database connection."""
+    together = threading.Barrier(len(people), timeout=10)
+    results, errors = [], []
+
+    def press(who):
+        try:
+            together.wait()
+            results.append(briefings.send_briefing(briefing=briefing, sent_by=who))
+        except Exception as exc:  # the caller asserts on these
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(who,)) for who in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, errors
+
+
+def test_control_without_the_row_lock_two_presses_both_freeze_the_audience_and_one_fails(
+    conference, coordinator, second_coordinator, widened_race, monkeypatch
+):
+    """Proves the race is real: take the lock away and both read an unfrozen briefing; the second insert of the
+    same recipients hits the unique constraint, which a coordinator would meet as a server error."""
+    require_postgres()
+    textable_delegates(conference, range(300, 310))
+    briefing = compose(conference, coordinator)
+    monkeypatch.setattr(type(Briefing.objects), "select_for_update", lambda self, *args, **kwargs: self.all())
+
+    results, errors = press_send_together(briefing, [coordinator, second_coordinator])
+
+    assert len(widened_race) == 2, "both presses read the audience"
+    assert len(results) == 1 and len(errors) == 1, (results, errors)
+    assert isinstance(errors[0], IntegrityError), errors
+
+
+def test_with_the_row_lock_the_second_press_waits_and_finds_the_audience_frozen(
+    conference, coordinator, second_coordinator, widened_race
+):
+    require_postgres()
+    textable_delegates(conference, range(300, 310))
+    briefing = compose(conference, coordinator)
+
+    results, errors = press_send_together(briefing, [coordinator, second_coordinator])
+
+    assert not errors, errors
+    assert len(widened_race) == 1, "only the first press read the audience"
+    outcomes = sorted((r.recipients, r.queued, r.already_queued) for r in results)
+    assert outcomes == [(10, 0, 10), (10, 10, 0)]
+    assert BriefingRecipient.objects.filter(briefing=briefing).count() == 10
+    assert OutboundMessage.objects.filter(purpose=briefings.PURPOSE).count() == 10
