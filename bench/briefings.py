@@ -275,7 +275,7 @@ class Bench:
                 time_ratio, data_ratio = seconds / base_seconds, recipients / base_recipients
                 figures.append(
                     Figure(
-                        f"  time ratio scale {scale} ÷ {self.args.scales[0]}",
+                        f"freeze + queue time, scale {scale} ÷ scale {self.args.scales[0]}",
                         f"{time_ratio:.2f}× (data {data_ratio:.2f}×)",
                         f"≤ {LINEAR_SLACK:g} × data",
                         time_ratio <= LINEAR_SLACK * data_ratio,
