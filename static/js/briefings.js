@@ -1,7 +1,8 @@
 // Briefing pages. Compose: a live character/segment counter that counts as the server does (sender's name,
 // long names in the merge fields, the STOP line), merge-field buttons, "add another organisation".
-// Detail: the Send form submits once; while sending, the progress fragment is fetched every 2 s and swapped
-// in, and when nothing is left to send the report is fetched once. Everything works without it, by reloading.
+// Detail: the Send form submits once; while sending (or paused) the progress fragment is fetched every 2 s and
+// swapped in; when nothing is left to send the report is fetched, and again when the briefing is sent or
+// cancelled, where polling stops. Everything works without it, by reloading.
 (function () {
   "use strict";
 
@@ -123,12 +124,22 @@
       });
   }
 
-  function finish() {
-    clearInterval(timer);
+  // The report was rendered with the page. Once nothing is left to send it is fetched again, and once more
+  // when the briefing is sent or cancelled; a failed fetch is retried at the next poll.
+  var reportFor = box.querySelector("[data-settled]") ? "settled" : "";
+  var reportBusy = false;
+
+  function loadReport(state) {
     var report = document.getElementById("briefing-report");
-    if (report) {
-      get(box.getAttribute("data-report-url")).then(function (html) { report.innerHTML = html; }).catch(function () {});
-    }
+    if (!report || reportBusy) { return; }
+    reportBusy = true;
+    get(box.getAttribute("data-report-url"))
+      .then(function (html) { report.innerHTML = html; reportFor = state; })
+      .catch(function () {})
+      .then(function () {
+        reportBusy = false;
+        if (reportFor === "final") { clearInterval(timer); }
+      });
   }
 
   function refresh() {
@@ -143,7 +154,13 @@
           badge.textContent = state.getAttribute("data-status-label");
           badge.className = "badge briefing-status-" + state.getAttribute("data-status");
         }
-        if (!box.querySelector("[data-still-live]")) { finish(); }
+        if (!box.querySelector("[data-still-live]")) {
+          loadReport("final");  // polling stops once this report is in
+        } else if (box.querySelector("[data-settled]")) {
+          if (reportFor !== "settled") { loadReport("settled"); }
+        } else {
+          reportFor = "";
+        }
       })
       .catch(function (error) {
         var note = box.querySelector("[data-live-note]");

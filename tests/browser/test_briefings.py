@@ -55,6 +55,8 @@ def test_a_coordinator_composes_previews_sends_and_watches_a_briefing_land(
     count = len(demo["mobiles"])
     assert 200 <= count <= 900, f"the demo's CLP audience should be a few hundred, is {count}"
     drill.twilio.answer_for(demo["invalid"], "21211")
+    failed_requests = []
+    page.on("response", lambda r: r.status >= 400 and failed_requests.append(f"{r.status} {r.url}"))
 
     log_in(page, live_server.url, "/lobbying/briefings/new/")
     body = page.get_by_label("Text")
@@ -100,5 +102,6 @@ def test_a_coordinator_composes_previews_sends_and_watches_a_briefing_land(
     shot(page, f"briefing-sent-{viewport_name}")
     _fits_the_screen(page)
 
+    assert failed_requests == []
     sends = drill.twilio.sends_per_recipient()
     assert set(sends) == set(demo["mobiles"]) and max(sends.values()) == 1, "each delegate texted exactly once"

@@ -311,7 +311,8 @@ def test_the_detail_page_of_a_sending_briefing_polls_its_progress_and_shows_the_
 
     settle(briefing, [(Status.SENT, "", 4)])
     fragment = coordinator_client.get(reverse("lobbying:briefing-progress", args=[briefing.pk])).content.decode()
-    assert "100%</strong> done" in fragment and "data-still-live" not in fragment  # the script stops polling
+    # Nothing left to send: the script loads the report; it polls on until the briefing is marked sent.
+    assert "100%</strong> done" in fragment and "data-settled" in fragment and "data-still-live" in fragment
     assert 'name="viewport"' not in fragment  # a fragment, not a page
 
 
@@ -456,4 +457,6 @@ def test_pause_resume_and_cancel_from_the_page_and_a_refusal_says_why(
     assert selectors.briefing_progress(briefing=briefing).skipped == 3
     page = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
     assert page.count('<td data-label="Why">Cancelled</td>') == 3
+    fragment = coordinator_client.get(reverse("lobbying:briefing-progress", args=[briefing.pk])).content.decode()
+    assert "data-still-live" not in fragment  # polling stops once cancelled (or sent)
     assert coordinator_client.post(action("explode")).status_code == 404
