@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -364,6 +365,12 @@ VOLUNTEER_SIGNUP_RATE_PER_NUMBER = env_str("VOLUNTEER_SIGNUP_RATE_PER_NUMBER", "
 CELERY_BEAT_SCHEDULE["volunteers-expire-offers"] = {
     "task": "volunteers.tasks.expire_offers",
     "schedule": 60.0,
+    "options": {"queue": "default"},
+}
+# Data protection: anonymise conferences past their retention date, daily at 03:15 (privacy.retention).
+CELERY_BEAT_SCHEDULE["privacy-retention"] = {
+    "task": "privacy.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=15),
     "options": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULE["volunteers-send-reminders"] = {

@@ -27,7 +27,7 @@ def number_hash(number: str) -> str:
 ERASED_NUMBER = "erased"
 
 
-def erase_numbers(*, numbers, opt_out: bool = True, now=None) -> dict[str, int]:
+def erase_numbers(*, numbers, opt_out: bool = True, before=None, now=None) -> dict[str, int]:
     """Forget these numbers (E.164) across messaging, keeping the statistics and the promise not to text them.
 
     Texts still waiting (`queued`, or `held` in a paused briefing) become `skipped` with reason "erased" (rows
@@ -35,8 +35,9 @@ def erase_numbers(*, numbers, opt_out: bool = True, now=None) -> dict[str, int]:
     their status, segments, cost and times but lose their body and the number (``ERASED_NUMBER``). With
     ``opt_out`` (erasure on request) the number goes on the opt-out list, so nothing is texted to it again (the
     worker checks the list again right before sending, for texts already claimed); retention passes False and
-    only keeps existing opt-outs. Opt-out rows and their events then keep only the keyed hash. Numbers already
-    forgotten count as nothing. Returns counts only.
+    only keeps existing opt-outs, and with ``before`` only texts written (or received) before that moment go: the
+    same number may belong to someone at a later conference. Opt-out rows and their events then keep only the
+    keyed hash. Numbers already forgotten count as nothing. Returns counts only.
     """
     from django.db import transaction
     from django.utils import timezone
@@ -52,9 +53,13 @@ def erase_numbers(*, numbers, opt_out: bool = True, now=None) -> dict[str, int]:
     now = now or timezone.now()
     skipped = OutboundMessage.Status.SKIPPED
     with transaction.atomic():
+        outbox = OutboundMessage.objects.filter(to__in=numbers)
+        inbox = InboundMessage.objects.filter(from_number__in=numbers)
+        if before is not None:
+            outbox, inbox = outbox.filter(created_at__lt=before), inbox.filter(received_at__lt=before)
         waiting = list(
-            OutboundMessage.objects.select_for_update()
-            .filter(to__in=numbers, status__in=(OutboundMessage.Status.QUEUED, OutboundMessage.Status.HELD))
+            outbox.select_for_update()
+            .filter(status__in=(OutboundMessage.Status.QUEUED, OutboundMessage.Status.HELD))
             .values_list("pk", "status")
         )
         if waiting:
@@ -75,10 +80,20 @@ def erase_numbers(*, numbers, opt_out: bool = True, now=None) -> dict[str, int]:
                 services.opt_out(number, source=OptOutEvent.Source.COORDINATOR, keyword="ERASED")
             # The opt-out row and its events keep only the keyed hash (blank number); sends match on the hash.
             services.forget_opt_out_number(number=number)
-        counts["texts"] = OutboundMessage.objects.filter(to__in=numbers).update(
-            to=ERASED_NUMBER, body="", updated_at=now
-        )
-        counts["replies"] = InboundMessage.objects.filter(from_number__in=numbers).update(
-            from_number=ERASED_NUMBER, body=""
-        )
+        counts["texts"] = outbox.update(to=ERASED_NUMBER, body="", updated_at=now)
+        counts["replies"] = inbox.update(from_number=ERASED_NUMBER, body="")
     return counts
+
+
+def numbers_texted_before(before) -> set[str]:
+    """Every number we texted or heard from before this moment and have not forgotten yet (retention's sweep of
+    numbers nobody holds as a delegate or volunteer: someone who only ever texted us)."""
+    from messaging.models import InboundMessage, OutboundMessage
+
+    sent = OutboundMessage.objects.filter(created_at__lt=before).exclude(to=ERASED_NUMBER).values_list("to", flat=True)
+    received = (
+        InboundMessage.objects.filter(received_at__lt=before)
+        .exclude(from_number=ERASED_NUMBER)
+        .values_list("from_number", flat=True)
+    )
+    return set(sent.distinct()) | set(received.distinct())
