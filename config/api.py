@@ -1,5 +1,6 @@
 """API conventions: a domain ValidationError becomes a 400 with per-field messages, never a 500; bulk downloads
-are audited."""
+are audited; and the schema declares, for every operation in one place, the error answers the API can give and
+what their bodies hold."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
@@ -46,3 +47,67 @@ class AuditedPagination(PageNumberPagination):
                             "page_size": len(rows), "total": self.page.paginator.count},
                 )  # fmt: skip
         return rows
+
+
+# --- The schema's error answers (drf-spectacular postprocessing hook, SPECTACULAR_SETTINGS) ----------------------
+
+DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+    "description": "What went wrong, for a person to read.",
+}
+FIELD_ERRORS = {
+    "type": "object",
+    "description": (
+        "Per-field messages: each field's name maps to a list of messages (an object for a nested field); "
+        "`non_field_errors` holds what concerns the whole request; a request that cannot be read at all (bad "
+        "JSON) gets `detail` instead."
+    ),
+    "properties": {"non_field_errors": {"type": "array", "items": {"type": "string"}}},
+    "additionalProperties": {
+        "anyOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}],
+    },
+}
+ERROR_RESPONSES = {
+    "400": ("Bad input: nothing was changed.", "FieldErrors"),
+    "401": ("No credentials, or a token that is unknown or expired.", "ErrorDetail"),
+    "403": ("Signed in, but not a coordinator (or not allowed this action).", "ErrorDetail"),
+    "404": ("No such object, or a page number past the end of the list.", "ErrorDetail"),
+    "429": ("Too many requests: see API_RATE_USER / API_RATE_ANON and the Retry-After header.", "ErrorDetail"),
+}
+
+
+def declare_error_responses(result, generator, request, public):
+    """Every operation, new ones included, declares 400/401/403/404/429 with their bodies, unless its view
+    declared that status itself. Email fields are `idn-email`: Django's EmailValidator accepts internationalised
+    domains (bücher.example), which `format: email` (ASCII only, RFC 5321) does not."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorDetail", DETAIL)
+    schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "put", "patch", "post", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, (description, component) in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+                    },
+                )
+    _internationalised_emails(schemas)
+    return result
+
+
+def _internationalised_emails(node):
+    if isinstance(node, dict):
+        if node.get("format") == "email":
+            node["format"] = "idn-email"
+        for value in node.values():
+            _internationalised_emails(value)
+    elif isinstance(node, list):
+        for value in node:
+            _internationalised_emails(value)

@@ -10,7 +10,7 @@ class ConfigConfig(AppConfig):
     verbose_name = "Cardvote"
 
     def ready(self):
-        from config import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from config import checks, sessions, signals  # noqa: F401  (registers checks and signal handlers)
 
 
 class CardvoteAdminConfig(admin_apps.AdminConfig):

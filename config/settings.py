@@ -4,12 +4,14 @@ Names are the public contract in shared/README.md. A malformed value raises Impr
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
 
@@ -26,7 +28,13 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 # How Twilio reaches us. Webhook signatures are computed over this origin, not the Host header,
 # so a TLS-terminating proxy in front of gunicorn does not break them.
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://localhost:8000", schemes=("http", "https")).rstrip("/")
-CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+# Origins a form may be posted from, besides PUBLIC_BASE_URL (e.g. a second name for the site).
+CSRF_TRUSTED_ORIGINS = list(dict.fromkeys([PUBLIC_BASE_URL, *env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])]))
+# The site is served over HTTPS when its public address says so (production always sets PUBLIC_BASE_URL: Twilio
+# signs against it). Then, unless DEBUG, cookies are Secure, HTTP is redirected, HSTS is sent and static files
+# are hashed (see below). A checkout, the tests and gunicorn on 127.0.0.1 keep http:// and work over plain HTTP.
+# `manage.py check --deploy` reports DEBUG off with an http:// PUBLIC_BASE_URL (config/checks.py).
+SERVED_OVER_HTTPS = PUBLIC_BASE_URL.startswith("https://") and not DEBUG
 
 INSTALLED_APPS = [
     "config.apps.CardvoteAdminConfig",
@@ -43,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "axes",  # login lockout (config/security.py)
+    "csp",  # Content-Security-Policy header (settings below)
     "config",
     "messaging",
     "delegates",
@@ -56,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Moves an active session's expiry forward (idle timeout) without a write on every request.
+    "config.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The coordinator rule for every view, checked before CSRF's check reads a POST body (config/permissions.py).
@@ -63,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Answers a locked-out login with the lockout page (axes wants to be last).
     "axes.middleware.AxesMiddleware",
 ]
@@ -197,6 +209,11 @@ if SMS_BACKEND == "twilio":
     if _missing:
         raise ImproperlyConfigured(f"SMS_BACKEND=twilio needs {', '.join(_missing)}.")
 SMS_RATE_PER_SECOND = env_float("SMS_RATE_PER_SECOND", 1.0, minimum=0.01)
+# Both Twilio webhooks together, all machines, counted in Redis: far above what Twilio sends, so its callbacks
+# never pile up as retries; it only stops a flood. django-ratelimit's rate syntax (N/s, N/m).
+TWILIO_WEBHOOK_RATE = env_str("TWILIO_WEBHOOK_RATE", "300/s")
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", TWILIO_WEBHOOK_RATE):
+    raise ImproperlyConfigured(f"TWILIO_WEBHOOK_RATE must look like 300/s or 6000/m, not {TWILIO_WEBHOOK_RATE!r}.")
 SMS_PRICE_PER_SEGMENT = env_float("SMS_PRICE_PER_SEGMENT", 0.04, minimum=0)
 # PECR: every marketing text names the sender and offers a free opt-out.
 SMS_SENDER_NAME = env_str("SMS_SENDER_NAME", "Cardvote campaign")
@@ -292,6 +309,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # 400/401/403/404/429 and their bodies declared for every operation in one place (config/api.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.declare_error_responses",
+    ],
 }
 
 # Uploads: a delegate spreadsheet is a few hundred KB; anything far larger is a mistake.
@@ -313,32 +335,83 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing folder before collectstatic has run
+# In production (HTTPS, not DEBUG) file names carry a content hash, so browsers cache them for ever and a deploy
+# never serves yesterday's CSS: run `manage.py collectstatic` on each web machine before gunicorn starts
+# (Procfile.production does). A checkout and the tests need no collectstatic.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if SERVED_OVER_HTTPS
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
 
-SESSION_COOKIE_HTTPONLY = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
-if PUBLIC_BASE_URL.startswith("https://") and not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# --- HTTPS, cookies, sessions, Content-Security-Policy ---------------------------------------------
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", SERVED_OVER_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", SERVED_OVER_HTTPS)
+# Load balancers probe over plain HTTP on the machine's own address: /healthz answers without a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS: browsers refuse plain HTTP for this long. Lower it (e.g. 3600) while first trying HTTPS on a new name.
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000 if SERVED_OVER_HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# Only behind a proxy that terminates TLS and always sets X-Forwarded-Proto: otherwise a client could claim HTTPS.
+if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Sessions end after SESSION_IDLE_HOURS without a request (a borrowed laptop at the venue), however long the
+# conference: config.sessions.IdleSessionMiddleware moves the expiry forward as the coordinator works.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# How often an active session's expiry is moved forward: one session write per this many seconds, not per request.
+SESSION_REFRESH_SECONDS = 300
+
+# Scripts, styles, images and fonts from our own origin only: no inline script or style (no 'unsafe-inline'),
+# no CDN. Bar widths are classes (static/css/cardvote.css, config/templatetags/cardvote.py), not style="".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Swagger UI draws its icons from data: URIs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
-# Logs carry ids and statuses, never names, numbers or message bodies.
+# json: one JSON object a line (time, level, logger, message and any `extra` fields), for a log collector;
+# plain: for a person at a terminal. Production (HTTPS, not DEBUG) defaults to json.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if SERVED_OVER_HTTPS else "plain", ("json", "plain"))
+# Logs carry ids and statuses, never names, numbers or message bodies (tests/config/test_personal_data_in_logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+            # Not Django's `request` extra: its repr carries the query string (search terms are personal data).
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "request"],
+        },
+    },
     # Paths without query strings (search terms are personal data): every handler, runserver's included.
     "filters": {"strip_query": {"()": "config.logfilters.StripQueryStringFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["strip_query"]}},
-    "root": {
-        "handlers": ["console"],
-        "level": env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["strip_query"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # The twilio client logs query strings at INFO, and a Messages lookup carries the recipient's number.

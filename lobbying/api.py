@@ -61,9 +61,9 @@ class ResultSerializer(serializers.ModelSerializer):
 
 class MotionSerializer(serializers.ModelSerializer):
     subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all(), required=False, allow_null=True)
-    subject_name = serializers.CharField(source="subject.name", read_only=True, default=None)
+    subject_name = serializers.CharField(source="subject.name", read_only=True, default=None, allow_null=True)
     submitted_by = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), many=True, required=False)
-    result = ResultSerializer(read_only=True)
+    result = ResultSerializer(read_only=True, allow_null=True)
     title_words = serializers.IntegerField(read_only=True)
     text_words = serializers.IntegerField(read_only=True)
 

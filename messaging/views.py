@@ -1,16 +1,19 @@
 """Twilio webhooks: status callbacks and inbound texts.
 
 Signatures are checked against PUBLIC_BASE_URL + path + query (not the Host header), so a TLS proxy in
-front of us does not break them. Whatever arrives, the answer is 200, 403 or 405, never a 500: Twilio
-retries on errors, and a callback about a message we do not know should stop, not repeat.
+front of us does not break them. Whatever arrives, the answer is 200, 403, 405 or 429 (a flood over
+TWILIO_WEBHOOK_RATE), never a 500: Twilio retries on errors, and a callback about a message we do not know
+should stop, not repeat.
 """
 
+import functools
 import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import get_usage
 from twilio.request_validator import RequestValidator
 
 from messaging import services
@@ -41,6 +44,29 @@ def _signature_ok(request, hook: str) -> bool:
     return True
 
 
+def _within_global_limit(view):
+    """One generous limit for both webhooks together, counted in Redis across every web machine: it stops a
+    flood, not Twilio (a briefing at 50 texts/s brings two or three callbacks a text). Fails open: an inbound
+    STOP must get through while Redis is down."""
+
+    @functools.wraps(view)
+    def limited(request, *args, **kwargs):
+        usage = get_usage(
+            request,
+            group="messaging.twilio.webhooks",
+            key=lambda _g, _r: "all",
+            rate=settings.TWILIO_WEBHOOK_RATE,
+            increment=True,
+        )
+        # django-ratelimit reports a cache failure as limit 0: let it through.
+        if usage and usage["limit"] > 0 and usage["should_limit"]:
+            logger.warning("twilio webhooks over TWILIO_WEBHOOK_RATE (%s): answered 429", settings.TWILIO_WEBHOOK_RATE)
+            return HttpResponse("Too many requests", status=429, headers={"Retry-After": "1"})
+        return view(request, *args, **kwargs)
+
+    return limited
+
+
 def _message_for_callback(request) -> OutboundMessage | None:
     raw_id = request.GET.get("message", "")
     sid = _field(request, "MessageSid", 64)
@@ -56,6 +82,7 @@ def _message_for_callback(request) -> OutboundMessage | None:
 
 @csrf_exempt
 @require_POST
+@_within_global_limit
 def twilio_status(request):
     if not _signature_ok(request, "status"):
         return HttpResponseForbidden("Invalid signature")
@@ -73,6 +100,7 @@ def twilio_status(request):
 
 @csrf_exempt
 @require_POST
+@_within_global_limit
 def twilio_inbound(request):
     if not _signature_ok(request, "inbound"):
         return HttpResponseForbidden("Invalid signature")

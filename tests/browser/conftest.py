@@ -47,15 +47,24 @@ def viewport_name(request):
 
 @pytest.fixture
 def page(browser, viewport_name):
-    """A fresh page at the viewport's size; JavaScript errors on it fail the test."""
+    """A fresh page at the viewport's size; JavaScript errors and Content-Security-Policy refusals fail the test."""
     context = browser.new_context(viewport=VIEWPORTS[viewport_name], is_mobile=viewport_name == "phone")
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    refusals = watch_csp(page)
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert refusals == [], f"The Content-Security-Policy refused: {refusals}"
+
+
+def watch_csp(page) -> list[str]:
+    """Chromium's console errors for what the Content-Security-Policy refused (an inline style, a script...)."""
+    refusals = []
+    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text and refusals.append(m.text))
+    return refusals
 
 
 def shot(page, name):

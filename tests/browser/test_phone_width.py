@@ -11,7 +11,7 @@ from lobbying import briefings
 from messaging import services as messaging_services
 from messaging.models import InboundMessage, OutboundMessage
 from privacy.models import AuditEvent
-from tests.browser.conftest import PASSWORD, SCREENSHOTS, log_in
+from tests.browser.conftest import PASSWORD, SCREENSHOTS, log_in, watch_csp
 from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,6 +105,7 @@ def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refusals = watch_csp(page)  # the walk also checks that no page breaks the Content-Security-Policy
     log_in(page, live_server.url, "/delegates/")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     too_wide, visited = {}, []
@@ -135,6 +136,7 @@ def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser
         context.close()
     assert {"/", "/delegates/", "/organisations/", "/messages/", f"/delegates/{delegate.pk}/edit/"} <= set(visited)
     assert too_wide == {}, f"pages wider than a 390-px phone: {too_wide}"
+    assert refusals == [], f"The Content-Security-Policy refused: {refusals}"
 
 
 def test_the_navigation_folds_into_one_menu_on_a_phone(seeded, live_server, browser):
