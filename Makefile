@@ -45,9 +45,10 @@ format: install
 
 # In parallel on two cores (pytest-xdist). Tests marked xdist_group share one worker: the drills
 # ("processes") and the browser tests ("browser"); see tests/conftest.py and tests/support/xdist.py.
+# --durations=15 prints the slowest tests at the end: the place to look when the suite grows slower.
 PYTEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 bench: install
 	$(BIN)/python -m bench
