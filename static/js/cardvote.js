@@ -24,6 +24,11 @@
     update();
   });
 
+  // Print buttons (a script file, not onclick="": the Content-Security-Policy allows no inline script).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // Leave unused filters out of the address, so it stays short enough to read and share.
   document.querySelectorAll("form[data-filter-form]").forEach(function (form) {
     form.addEventListener("submit", function () {

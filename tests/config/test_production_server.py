@@ -68,12 +68,13 @@ def test_gunicorn_serves_https_only_hashed_static_files_and_json_logs_behind_a_p
     log_path = tmp_path / "web.log"
     with log_path.open("wb") as log:
         web = subprocess.Popen(
-            bounded(["sh", "-c", PROCFILE["web"]], 120), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            bounded(["sh", "-c", PROCFILE["web"]], 300), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            assert wait_until(lambda: fetch(f"{base}/healthz")[0] is not None, timeout=90), log_path.read_text()
+            # collectstatic compresses ~30 MB of files first: ~10 s on a quiet machine, much longer on a busy one.
+            assert wait_until(lambda: fetch(f"{base}/healthz")[0] is not None, timeout=240), log_path.read_text()
             # The load balancer's probe: plain HTTP, no redirect.
             status, _, body = fetch(f"{base}/healthz?q=07700900123")
             assert status == 200 and json.loads(body)["database"] == "ok"
