@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from config.permissions import CoordinatorRequiredMixin
 from delegates.models import Conference
 from delegates.selectors import conference_overview, over_entitlement_alert
+from lobbying import selectors as lobbying_selectors
 from lobbying.models import LEVEL_LABELS
 from lobbying.views import dashboard_whip
 from messaging.selectors import stuck_outbox
@@ -31,6 +32,8 @@ class DashboardView(CoordinatorRequiredMixin, TemplateView):
         if alert := over_entitlement_alert(conference=conference):
             context["alerts"].append(alert)
         if alert := rota_gaps_alert(conference=conference):
+            context["alerts"].append(alert)
+        if alert := lobbying_selectors.pending_proposals_alert(conference=conference):
             context["alerts"].append(alert)
         whip = dashboard_whip(self.request, conference)
         context["alerts"].extend(whip["whip_alerts"])

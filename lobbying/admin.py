@@ -10,6 +10,7 @@ from lobbying.models import (
     LobbyingAssignment,
     Motion,
     MotionStatusChange,
+    ProposedStance,
     Result,
     StanceChange,
     Subject,
@@ -128,3 +129,14 @@ class BriefingRecipientAdmin(ReadOnlyAdmin):
     list_select_related = ("briefing", "delegate")
     list_filter = ("briefing",)
     raw_id_fields = ("briefing", "delegate")
+
+
+@admin.register(ProposedStance)
+class ProposedStanceAdmin(ReadOnlyAdmin):
+    """Replies read as stances: decided only on /lobbying/proposals/ (lobbying.replies), which records who and when."""
+
+    list_display = ("created_at", "delegate", "motion", "level", "status", "decided_by", "decided_at")
+    list_filter = ("status", "level", "motion")
+    list_select_related = ("delegate", "motion", "decided_by")
+    search_fields = ("delegate__first_name", "delegate__last_name")
+    raw_id_fields = ("delegate", "motion", "briefing", "inbound", "stance_change")

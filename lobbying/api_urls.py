@@ -2,10 +2,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from lobbying.api import MotionViewSet, StanceChangeViewSet, SubmissionViewSet, WhipCountView
+from lobbying.api_proposals import ProposedStanceViewSet
 
 router = SimpleRouter()
 router.register("motions", MotionViewSet, basename="api-motion")
 router.register("submissions", SubmissionViewSet, basename="api-submission")
 router.register("stance-changes", StanceChangeViewSet, basename="api-stance-change")
+router.register("proposed-stances", ProposedStanceViewSet, basename="api-proposed-stance")
 
 urlpatterns = [*router.urls, path("whip-counts/", WhipCountView.as_view(), name="api-whip-counts")]

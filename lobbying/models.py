@@ -497,3 +497,60 @@ class BriefingRecipient(models.Model):
 
     def __str__(self):
         return self.idempotency_key
+
+
+# Replies to briefings -----------------------------------------------------------------------------------------------
+
+
+class ProposedStanceQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ProposedStance.Status.PENDING)
+
+
+class ProposedStance(models.Model):
+    """A delegate's reply to a briefing ("FOR", "not sure") read as a stance, waiting for a coordinator.
+
+    Written only by `lobbying.replies`: created from the reply (one per inbound text), then accepted (which records
+    a StanceChange with source "the delegate's own text") or rejected, once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    delegate = models.ForeignKey(Delegate, on_delete=models.CASCADE, related_name="proposed_stances")
+    motion = models.ForeignKey(Motion, on_delete=models.CASCADE, related_name="proposed_stances")
+    briefing = models.ForeignKey(
+        Briefing, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposed_stances"
+    )
+    level = models.CharField("proposed stance", max_length=20, choices=Level.choices)
+    # One proposal per reply: Twilio's retries and a re-run handler find this row instead of making another.
+    inbound = models.OneToOneField("messaging.InboundMessage", on_delete=models.CASCADE, related_name="proposed_stance")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    stance_change = models.OneToOneField(
+        StanceChange,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposal",
+        help_text="The stance recorded when it was accepted.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProposedStanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The proposals page and the dashboard count: pending ones, newest first (optionally one motion's).
+            models.Index(fields=["status", "-created_at"], name="proposal_status_recent"),
+            models.Index(fields=["motion", "status", "-created_at"], name="proposal_motion_status_recent"),
+        ]
+
+    def __str__(self):
+        return f"Proposed {self.get_level_display().lower()} ({self.get_status_display().lower()})"

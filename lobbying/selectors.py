@@ -42,6 +42,7 @@ from lobbying.models import (
     Level,
     LobbyingAssignment,
     Motion,
+    ProposedStance,
     Result,
     StanceChange,
     Subject,
@@ -867,6 +868,10 @@ def personal_data_of_delegate(delegate) -> list[tuple[str, object]]:
             LobbyingAssignment.delegates.through.objects.filter(delegate=delegate).order_by("pk"),
         ),
         ("Briefings received", BriefingRecipient.objects.filter(delegate=delegate).order_by("created_at", "pk")),
+        (
+            "Replies to briefings read as a stance",
+            ProposedStance.objects.filter(delegate=delegate).order_by("created_at", "pk"),
+        ),
     ]
 
 
@@ -887,3 +892,37 @@ def submissions_naming_contact(*, mobile: str = "", email: str = ""):
         if value:
             query |= Q(local_contact__icontains=value)
     return Submission.objects.filter(query).order_by("pk")
+
+
+# Proposed stances (replies to briefings) ----------------------------------------------------------------------------
+
+
+def proposals_with_current_stance(queryset=None):
+    """Proposals with the delegate and organisation, the motion, the reply, and the delegate's stance on that motion
+    now (``current_level``, None for unknown): one query for a page, however many rows."""
+    queryset = ProposedStance.objects.all() if queryset is None else queryset
+    current = StanceChange.objects.filter(delegate=OuterRef("delegate"), motion=OuterRef("motion"))
+    return queryset.select_related("delegate__organisation", "motion", "inbound", "decided_by").annotate(
+        current_level=Subquery(current.order_by("-at", "-pk").values("level")[:1])
+    )
+
+
+def pending_proposals(*, conference, motion=None):
+    """Proposals waiting for a coordinator at this conference (optionally one motion's), newest first."""
+    rows = proposals_with_current_stance(ProposedStance.objects.pending().filter(motion__conference=conference))
+    if motion is not None:
+        rows = rows.filter(motion=motion)
+    return rows.order_by("-created_at", "-pk")
+
+
+def pending_proposals_alert(*, conference) -> dict | None:
+    """The dashboard's nudge when delegates' replies wait to be accepted or rejected: one count query."""
+    waiting = ProposedStance.objects.pending().filter(motion__conference=conference).count()
+    if not waiting:
+        return None
+    return {
+        "level": "warning",
+        "text": f"{waiting} repl{'y' if waiting == 1 else 'ies'} to briefings state{'s' if waiting == 1 else ''} a "
+        "stance: accept or reject.",
+        "url": reverse("lobbying:proposal-list"),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lobbying import views, views_briefings
+from lobbying import views, views_briefings, views_proposals
 
 app_name = "lobbying"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("whip-sheet/", views.WhipSheetView.as_view(), name="whip-sheet"),
     path("pipeline/", views.PipelineView.as_view(), name="pipeline"),
     path("pipeline/<int:pk>/move/", views.SubmissionMoveView.as_view(), name="submission-move"),
+    path("proposals/", views_proposals.ProposalListView.as_view(), name="proposal-list"),
+    path("proposals/<int:pk>/accept/", views_proposals.ProposalAcceptView.as_view(), name="proposal-accept"),
+    path("proposals/<int:pk>/reject/", views_proposals.ProposalRejectView.as_view(), name="proposal-reject"),
     path("assignments/", views.AssignmentListView.as_view(), name="assignment-list"),
     path("assignments/new/", views.AssignmentCreateView.as_view(), name="assignment-create"),
     path("assignments/<int:pk>/", views.AssignmentDetailView.as_view(), name="assignment-detail"),

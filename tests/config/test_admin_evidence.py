@@ -28,6 +28,7 @@ EVIDENCE = {
     "lobbying.motionstatuschange",
     "lobbying.submissionstagechange",
     "lobbying.result",
+    "lobbying.proposedstance",
     "volunteers.signupchange",
     "volunteers.signupevent",
     "volunteers.signuphistory",

@@ -39,15 +39,16 @@ def test_pages_take_the_same_number_of_queries_at_every_scale(client, demo, djan
 
     # session, user, coordinator group; stuck outbox; conference; delegates overview: organisations, delegates,
     # consents, card votes, region delegates, region votes (6); delegations over entitlement; volunteer shifts
-    # short of their minimum; whip: tracked motions, attending totals, stances now, stances a day ago, delegates
-    # with a new stance (5), after the whip watermark (1) found no rendered panels in the cache.
+    # short of their minimum; replies to briefings waiting as proposed stances; whip: tracked motions, attending
+    # totals, stances now, stances a day ago, delegates with a new stance (5), after the whip watermark (1) found
+    # no rendered panels in the cache.
     cache.clear()
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(reverse("dashboard"))
     assert "Child poverty and social security" in response.content.decode()
 
     # The panels are now cached until their data changes: the same page without the five whip queries.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         again = client.get(reverse("dashboard"))
     assert whip_section(again) == whip_section(response)
 
