@@ -286,6 +286,15 @@ INVENTORY: dict[str, ModelInventory] = {
         why="Who a briefing went to, with the text as merged for them.",
         personal=_all(D, "briefing", "delegate", "body", "idempotency_key", "created_at"),
     ),
+    "lobbying.ProposedStance": ModelInventory(
+        why="A delegate's reply to a briefing read as their stance (a political opinion), waiting for or decided "
+        "by a coordinator.",
+        personal={
+            **_all(D, "delegate", "motion", "briefing", "level", "inbound", "status", "stance_change", "decided_at"),
+            "created_at": D,
+            "decided_by": U,
+        },
+    ),
     # --- volunteers --------------------------------------------------------------------------------------
     "volunteers.Location": ModelInventory(
         why="Where shifts happen.", non_personal=("id", "conference", "name", "directions")
