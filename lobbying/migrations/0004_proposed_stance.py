@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('delegates', '0002_import_mappings_and_pending'),
-        ('lobbying', '0002_briefings'),
+        ('lobbying', '0003_briefing_schedule'),
         ('messaging', '0002_inbound_looks_like_opt_out'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
