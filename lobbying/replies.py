@@ -132,6 +132,8 @@ def read_stance_reply(text: str, *, position: str = Motion.Position.SUPPORT) -> 
 def handle_briefing_reply(inbound) -> bool:
     """A reply to a briefing: a stance becomes a ProposedStance and the reply is handled (True); anything else
     (no briefing or no motion behind the text, words we do not read as a stance) stays in the inbox (False)."""
+    if inbound.looks_like_opt_out:  # asks to stop in plain words: a person honours that first, in the inbox
+        return False
     message = inbound.in_reply_to
     match = _KEY.fullmatch(message.idempotency_key) if message is not None else None
     if match is None:

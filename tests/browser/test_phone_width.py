@@ -7,7 +7,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from lobbying import briefings
+from lobbying import briefings, replies
+from lobbying import services as lobbying_services
+from lobbying.models import Level
 from messaging import services as messaging_services
 from messaging.models import InboundMessage, OutboundMessage
 from privacy.models import AuditEvent
@@ -86,6 +88,14 @@ def seeded(db, conference):
     InboundMessage.objects.create(
         from_number=texts[5].to, body=LONG_WORD * 2, provider_sid="SMwide3", in_reply_to=texts[5]
     )
+    # A reply read as a stance: /lobbying/proposals/ shows the long names, the reply and the one-tap buttons.
+    motion = lobbying_services.create_motion(
+        conference=conference, title="Scrap the two-child benefit cap now", text="Conference notes."
+    )
+    said = InboundMessage.objects.create(
+        from_number=delegate.mobile, body=f"FOR {LONG_WORD}", provider_sid="SMwide4", in_reply_to=sent
+    )
+    replies.propose_stance(inbound=said, delegate=delegate, motion=motion, level=Level.FOR)
     return {"organisation": organisation, "delegate": delegate, "briefings": [draft, sending]}
 
 
@@ -100,7 +110,7 @@ def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser
         "/delegates/?q=Llan",
         *(f"/lobbying/briefings/{briefing.pk}/" for briefing in seeded["briefings"]),
     ]
-    assert {"/", "/delegates/", "/organisations/", "/import/", "/messages/"} <= set(paths)
+    assert {"/", "/delegates/", "/organisations/", "/import/", "/messages/", "/lobbying/proposals/"} <= set(paths)
 
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
@@ -135,6 +145,7 @@ def test_every_coordinator_page_fits_a_390_px_phone(seeded, live_server, browser
     finally:
         context.close()
     assert {"/", "/delegates/", "/organisations/", "/messages/", f"/delegates/{delegate.pk}/edit/"} <= set(visited)
+    assert "/lobbying/proposals/" in visited
     assert too_wide == {}, f"pages wider than a 390-px phone: {too_wide}"
     assert refusals == [], f"The Content-Security-Policy refused: {refusals}"
 
