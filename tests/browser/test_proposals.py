@@ -1,40 +1,47 @@
-"""Replies to briefings in Chromium: the proposals page on a desktop and a 390-px phone, accepted and rejected with
-one tap each, without JavaScript doing anything. Screenshots land in test-output/screenshots/."""
+"""Replies to briefings in Chromium: two delegates answer a briefing ("Yes I'm for it 👍", "not sure yet") through
+messaging's inbound path; on a desktop and a 390-px phone a coordinator accepts one and rejects the other with one
+tap each (plain forms). Screenshots land in test-output/screenshots/."""
+
+from unittest import mock
 
 import pytest
 
-from lobbying import replies, services
-from lobbying.models import Level, Motion
-from messaging.models import InboundMessage, OutboundMessage
+from lobbying import briefings, services
+from lobbying.models import Motion, ProposedStance
+from messaging import services as messaging_services
 from tests.browser.conftest import PASSWORD, log_in, shot
-from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory
+from tests.factories import CoordinatorFactory, DelegateFactory, OrganisationFactory, SmsConsentFactory
+from tests.services import require_postgres
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def waiting(conference):
-    CoordinatorFactory(username="coordinator", password=PASSWORD)
+    """A briefing about a motion sent to two delegates, who answer it through messaging's inbound path."""
+    require_postgres()  # send_batch's bulk insert
+    coordinator = CoordinatorFactory(username="coordinator", password=PASSWORD)
     motion = services.create_motion(
         conference=conference, title="Scrap the cap", text="Conference notes.", position=Motion.Position.SUPPORT
     )
     wirral = OrganisationFactory(name="Wirral West")
-    for i, (first, last, body, level) in enumerate(
-        [("Ada", "Lovelace", "Yes I'm for it 👍", Level.FOR), ("Bob", "Crow", "not sure yet", Level.UNDECIDED)]
-    ):
+    people = []
+    for i, (first, last) in enumerate([("Ada", "Lovelace"), ("Bob", "Crow")]):
         delegate = DelegateFactory(
             conference=conference, organisation=wirral, first_name=first, last_name=last, mobile=f"+44770090010{i}"
         )
-        sent = OutboundMessage.objects.create(
-            idempotency_key=f"briefing:1:delegate:{delegate.pk}",
-            to=delegate.mobile,
-            body="Vote FOR",
-            purpose="briefing",
+        SmsConsentFactory(delegate=delegate)
+        people.append(delegate)
+    briefing = briefings.compose_briefing(
+        conference=conference, body="Please vote FOR {motion}", created_by=coordinator, motion=motion
+    )
+    with mock.patch.object(messaging_services, "dispatch"):  # no worker here: nothing is published
+        briefings.send_briefing(briefing=briefing, sent_by=coordinator)
+    for i, (delegate, body) in enumerate(zip(people, ["Yes I'm for it 👍", "not sure yet"], strict=True)):
+        messaging_services.receive_inbound(
+            from_number=delegate.mobile, to_number="+447700900999", body=body, provider_sid=f"SMb{i}"
         )
-        said = InboundMessage.objects.create(
-            from_number=delegate.mobile, body=body, provider_sid=f"SMb{i}", in_reply_to=sent, handled=True
-        )
-        replies.propose_stance(inbound=said, delegate=delegate, motion=motion, level=level)
+    assert ProposedStance.objects.count() == 2
     return motion
 
 

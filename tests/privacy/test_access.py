@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from delegates.models import Organisation, SmsConsent
 from lobbying import services as lobbying_services
-from lobbying.models import Briefing, BriefingRecipient, LobbyingAssignment, Motion, StanceChange, Submission
+from lobbying.models import (
+    Briefing,
+    BriefingRecipient,
+    LobbyingAssignment,
+    Motion,
+    ProposedStance,
+    StanceChange,
+    Submission,
+)
 from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage, OutboundStatusChange
 from privacy.access import subject_access_export
 from privacy.inventory import COORDINATOR, INVENTORY
@@ -51,7 +59,7 @@ def ann(conference, coordinator):
                               recorded_by=coordinator, withdrawn_at=now, withdrawal_reason="asked")  # fmt: skip
     motion = lobbying_services.create_motion(conference=conference, title="Scrap the cap", text="Conference notes.",
                                              position=Motion.Position.SUPPORT)  # fmt: skip
-    StanceChange.objects.create(delegate=delegate, motion=motion, level="for", source="conversation",
+    stance = StanceChange.objects.create(delegate=delegate, motion=motion, level="for", source="conversation",
                                 recorded_by=coordinator, recorded_by_name="Val", note="Keen", at=now)  # fmt: skip
     assignment = LobbyingAssignment.objects.create(conference=conference, motion=motion, volunteer_name="Ann Example",
                                                    volunteer_mobile=MOBILE, ask="Ask them to back it",
@@ -75,6 +83,10 @@ def ann(conference, coordinator):
     InboundMessage.objects.create(from_number=MOBILE, to_number="+447700900999", body="STOP please", purpose="x",
                                   provider_sid="SM2", in_reply_to=sent, keyword="STOP", handled=True,
                                   handled_at=now, handled_by=coordinator)  # fmt: skip
+    said = InboundMessage.objects.create(from_number="+447700900323", body="FOR", provider_sid="SM3")
+    ProposedStance.objects.create(delegate=delegate, motion=motion, briefing=briefing, level="for", inbound=said,
+                                  status="accepted", decided_by=coordinator, decided_at=now,
+                                  stance_change=stance)  # fmt: skip
     opt_out = OptOut.objects.create(number=MOBILE)
     OptOutEvent.objects.create(opt_out=opt_out, number=MOBILE, action="opt_out", source="sms_keyword", keyword="STOP")
     # Someone else, who must not appear.
