@@ -165,8 +165,15 @@ def _section(title: str, queryset) -> Section:
     model = queryset.model
     fields = export_fields(model)
     relations = [f.name for f in fields if f.is_relation]
-    rows = [{f.name: _value(obj, f) for f in fields} for obj in queryset.select_related(*relations)]
     columns = [(f.name, str(f.verbose_name).capitalize()) for f in fields]
+    # A row about a thing (an organisation whose secretary they are, a shift they lead) says which thing.
+    names_the_thing = set(INVENTORY[model._meta.label].non_personal) - {"id"}
+    if names_the_thing:
+        columns.insert(0, ("record", model._meta.verbose_name.capitalize()))
+    rows = []
+    for obj in queryset.select_related(*relations):
+        row = {"record": str(obj)} if names_the_thing else {}
+        rows.append(row | {f.name: _value(obj, f) for f in fields})
     return Section(title=title, model=model._meta.label, columns=columns, rows=rows)
 
 

@@ -249,6 +249,7 @@ def test_a_landline_as_typed_finds_the_secretary_who_gave_it(dpo_client, confere
     response = dpo_client.post(URL, {"identifier": "0113 496 0000", "format": "json"})
 
     assert [p.kind for p in export.people] == ["Organisation contact"]
+    assert export.people[0].sections[0].rows[0]["record"] == "Leeds Central"  # which organisation, not only who
     assert json.loads(response.content)["people"][0]["sections"][0]["rows"][0]["secretary_name"] == "Lee"
 
 
