@@ -1,12 +1,15 @@
 """Admin for lobbying. Evidence (stance history, status and stage changes) is read-only: services write it."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from config.admin import EvidenceAdminMixin
 from lobbying.models import (
     Briefing,
     BriefingRecipient,
     BriefingStatusChange,
+    CoordinatorProfile,
     LobbyingAssignment,
     Motion,
     MotionStatusChange,
@@ -140,3 +143,28 @@ class ProposedStanceAdmin(ReadOnlyAdmin):
     list_select_related = ("delegate", "motion", "decided_by")
     search_fields = ("delegate__first_name", "delegate__last_name")
     raw_id_fields = ("delegate", "motion", "briefing", "inbound", "stance_change")
+
+
+class CoordinatorProfileForm(forms.ModelForm):
+    class Meta:
+        model = CoordinatorProfile
+        fields = ("user", "mobile")
+
+    def clean_mobile(self):
+        from messaging.phones import normalise_mobile
+
+        mobile = (self.cleaned_data.get("mobile") or "").strip()
+        try:
+            return normalise_mobile(mobile) if mobile else ""
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+
+@admin.register(CoordinatorProfile)
+class CoordinatorProfileAdmin(admin.ModelAdmin):
+    """Where a coordinator's test briefings go (set their own with PUT /api/briefings/my-mobile/)."""
+
+    form = CoordinatorProfileForm
+    list_display = ("user",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)

@@ -7,6 +7,7 @@ filters opt-outs again, is idempotent per key and publishes its tasks after comm
 
 import datetime as dt
 import string
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,12 +17,20 @@ from django.db.models import Exists, Q
 from django.utils import timezone
 
 from delegates.models import Delegate, Organisation, Region, Section
-from lobbying.models import ALL_LEVELS, Briefing, BriefingRecipient, BriefingStatusChange
+from lobbying.models import (
+    ALL_LEVELS,
+    Briefing,
+    BriefingRecipient,
+    BriefingStatusChange,
+    CoordinatorProfile,
+    SavedList,
+)
 from lobbying.selectors import delegates_with_stance
 from messaging import services as messaging
 from messaging import text as sms_text
 from messaging.models import OPEN_STATUSES, OutboundMessage
-from messaging.services import BatchText, send_batch
+from messaging.phones import normalise_mobile
+from messaging.services import BatchText, send_batch, send_sms
 
 MERGE_FIELDS = ("first_name", "organisation", "motion")
 # A briefing is read on a phone in a hurry: three segments is plenty, and it caps the cost of a mistake.
@@ -122,7 +131,7 @@ def _record(briefing, *, from_status, changed_by, reason=""):
 
 @transaction.atomic
 def compose_briefing(*, conference, body, created_by, motion=None, stance_levels=(), sections=(), regions=(),
-                     organisations=(), send_at=None, useless_after=None) -> Briefing:  # fmt: skip
+                     organisations=(), saved_list=None, send_at=None, useless_after=None) -> Briefing:  # fmt: skip
     """Create a draft briefing. ValidationError keyed by field: an unknown merge field, a text too long, a bad
     filter. The audience is stored as filters and only frozen when the briefing is sent."""
     body = (body or "").strip()
@@ -132,6 +141,8 @@ def compose_briefing(*, conference, body, created_by, motion=None, stance_levels
               regions=regions, organisations=organisations)  # fmt: skip
     if any(org.pk is None for org in organisations):
         raise ValidationError({"organisations": ["Save the organisation first."]})
+    if saved_list is not None and saved_list.conference_id != conference.pk:
+        raise ValidationError({"saved_list": ["That list belongs to another conference."]})
     briefing = Briefing.objects.create(
         conference=conference,
         motion=motion,
@@ -139,6 +150,7 @@ def compose_briefing(*, conference, body, created_by, motion=None, stance_levels
         stance_levels=stance_levels,
         sections=sections,
         regions=regions,
+        saved_list=saved_list,
         send_at=send_at,
         useless_after=useless_after,
         created_by=created_by,
@@ -347,6 +359,80 @@ def unschedule_briefing(*, briefing, by) -> Briefing:
     return _move(briefing, to=Briefing.Status.DRAFT, by=by, reason="unscheduled")
 
 
+# Saved lists ----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_saved_list(*, conference, name, created_by, delegates=()) -> SavedList:
+    """A named list of delegates of this conference; the name is unique within the conference."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Give the list a name of 1–100 characters."})
+    if SavedList.objects.filter(conference=conference, name__iexact=name).exists():
+        raise ValidationError({"name": f"There is already a list called “{name}”."})
+    saved = SavedList.objects.create(conference=conference, name=name, created_by=created_by)
+    if delegates:
+        add_to_saved_list(saved_list=saved, delegates=delegates)
+    return saved
+
+
+@transaction.atomic
+def add_to_saved_list(*, saved_list, delegates) -> SavedList:
+    delegates = list(delegates)
+    if any(d.conference_id != saved_list.conference_id for d in delegates):
+        raise ValidationError({"delegates": "Only delegates of the list's conference can be added."})
+    saved_list.delegates.add(*delegates)
+    return saved_list
+
+
+@transaction.atomic
+def remove_from_saved_list(*, saved_list, delegates) -> SavedList:
+    saved_list.delegates.remove(*list(delegates))
+    return saved_list
+
+
+# Test send ------------------------------------------------------------------------------------------------------
+
+TEST_PURPOSE = "briefing_test"
+# When nobody in the audience can be texted yet, the test text is filled in with these.
+_SAMPLE_ROW = {"first_name": "Sam", "organisation__name": "Example CLP"}
+
+
+@transaction.atomic
+def set_coordinator_mobile(*, user, mobile) -> CoordinatorProfile:
+    """The number a coordinator's test briefings go to ("" removes it)."""
+    mobile = (mobile or "").strip()
+    if mobile:
+        try:
+            mobile = normalise_mobile(mobile)
+        except ValidationError as exc:
+            raise ValidationError({"mobile": exc.messages}) from None
+    profile, _created = CoordinatorProfile.objects.update_or_create(user=user, defaults={"mobile": mobile})
+    return profile
+
+
+@transaction.atomic
+def send_test_briefing(*, briefing, to_user):
+    """Text the briefing, marked "[TEST]" and filled in with its first recipient's merge values, to the
+    coordinator's own mobile (their CoordinatorProfile), never to a delegate. Each call is a new text."""
+    mobile = CoordinatorProfile.objects.filter(user=to_user).values_list("mobile", flat=True).first()
+    if not mobile:
+        raise ValidationError(
+            {"to_user": "You have no mobile number for test texts: add yours (PUT /api/briefings/my-mobile/ or the "
+             "admin's coordinator profiles) first."}
+        )  # fmt: skip
+    briefing = Briefing.objects.select_related("motion").get(pk=briefing.pk)
+    row = _audience_rows(briefing).first() or _SAMPLE_ROW
+    body = "[TEST] " + _render_row(briefing, row)
+    return send_sms(
+        to=mobile,
+        body=body,
+        key=f"briefing:{briefing.pk}:test:{uuid.uuid4().hex}",
+        purpose=TEST_PURPOSE,
+        marketing=True,
+    )
+
+
 # At most this many due briefings per beat run; the next run takes the rest.
 DUE_BATCH = 20
 
@@ -429,6 +515,9 @@ def audience(briefing):
         queryset = queryset.filter(clp if Section.CLP in briefing.sections else ~clp)
     if briefing.regions:
         queryset = queryset.filter(organisation__region__in=briefing.regions)
+    if briefing.saved_list_id:
+        members = SavedList.delegates.through.objects.filter(savedlist_id=briefing.saved_list_id)
+        queryset = queryset.filter(pk__in=members.values("delegate_id"))
     if briefing.pk:
         # Empty means "any organisation"; one query either way (a subquery).
         links = Briefing.organisations.through.objects.filter(briefing_id=briefing.pk)

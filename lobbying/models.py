@@ -386,6 +386,34 @@ class LobbyingAssignment(models.Model):
 # Briefings ----------------------------------------------------------------------------------------------------------
 
 
+class SavedList(models.Model):
+    """A named list of delegates a coordinator put together (e.g. "Fringe meeting sign-ups"), usable as a
+    briefing's audience. Written only by `lobbying.briefings`."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="saved_lists")
+    name = models.CharField(max_length=100)
+    delegates = models.ManyToManyField(Delegate, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["conference", "name"], name="saved_list_name_once")]
+
+    def __str__(self):
+        return self.name
+
+
+class CoordinatorProfile(models.Model):
+    """A coordinator's own mobile, for test sends of a briefing (never a delegate's number)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinator_profile")
+    mobile = models.CharField(max_length=16, blank=True, help_text="E.164; test briefings are texted here.")
+
+    def __str__(self):
+        return f"Profile of user {self.user_id}"
+
+
 class BriefingQuerySet(models.QuerySet):
     def with_due_at(self):
         """Annotate ``due_at``: the fixed time, or the timing motion's agenda slot minus the lead. Computed in the
@@ -424,6 +452,7 @@ class Briefing(models.Model):
     sections = models.JSONField(default=list, blank=True)
     regions = models.JSONField(default=list, blank=True)
     organisations = models.ManyToManyField(Organisation, blank=True, related_name="+")
+    saved_list = models.ForeignKey(SavedList, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     # When a scheduled briefing goes: at send_at, or send_lead before send_before_motion's agenda slot.
     send_at = models.DateTimeField(null=True, blank=True)

@@ -265,6 +265,7 @@ INVENTORY: dict[str, ModelInventory] = {
             "stance_levels",
             "sections",
             "regions",
+            "saved_list",
             "status",
             "send_at",
             "send_before_motion",
@@ -273,6 +274,17 @@ INVENTORY: dict[str, ModelInventory] = {
             "created_at",
             "updated_at",
         ),
+    ),
+    "lobbying.SavedList": ModelInventory(
+        why="A coordinator's named list of delegates, usable as a briefing's audience.",
+        personal={"created_by": U},
+        non_personal=("id", "conference", "name", "created_at"),
+    ),
+    "lobbying.SavedList_delegates": ModelInventory(
+        why="The delegates on a saved list.", personal={"delegate": D, "savedlist": D}
+    ),
+    "lobbying.CoordinatorProfile": ModelInventory(
+        why="A coordinator's own mobile, for test briefings.", personal=_all(U, "user", "mobile")
     ),
     "lobbying.Briefing_organisations": ModelInventory(
         why="The organisations a briefing is for.", non_personal=("id", "briefing", "organisation")

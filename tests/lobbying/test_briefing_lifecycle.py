@@ -13,7 +13,7 @@ from lobbying.models import Briefing, BriefingStatusChange, Motion
 from messaging import services as messaging_services
 from messaging import tasks as messaging_tasks
 from messaging.models import OutboundMessage
-from tests.factories import DelegateFactory, SmsConsentFactory
+from tests.factories import ConferenceFactory, DelegateFactory, SmsConsentFactory
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -336,3 +336,49 @@ def test_the_beat_task_sends_a_due_briefing_taken_by_another_process_not_at_all(
 def test_send_due_briefings_is_beat_scheduled(settings):
     entries = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "lobbying.tasks.send_due_briefings" in entries
+
+
+# Saved lists and the test send ------------------------------------------------------------------------------------
+
+
+def test_a_saved_list_narrows_the_audience_with_the_other_filters(conference, coordinator, audience, sms, dispatched):
+    first, second, third, *_ = audience
+    saved = briefings.create_saved_list(
+        conference=conference, name="  Fringe   sign-ups ", created_by=coordinator, delegates=[first, second, third]
+    )
+    assert saved.name == "Fringe sign-ups"
+    briefings.remove_from_saved_list(saved_list=saved, delegates=[third])
+    briefing = compose(conference, coordinator, saved_list=saved)
+    assert set(briefings.audience(briefing)) == {first, second}
+    messaging_services.opt_out(second.mobile, source="sms_keyword")  # textable() still applies
+    assert set(briefings.audience(briefing)) == {first}
+
+    with pytest.raises(ValidationError) as caught:
+        briefings.create_saved_list(conference=conference, name="fringe SIGN-UPS", created_by=coordinator)
+    assert "already a list" in caught.value.message_dict["name"][0]
+    other = ConferenceFactory(slug="other-conference", is_current=False)
+    stranger = DelegateFactory(conference=other)
+    with pytest.raises(ValidationError) as caught:
+        briefings.add_to_saved_list(saved_list=saved, delegates=[stranger])
+    assert "delegates" in caught.value.message_dict
+
+
+def test_a_test_send_texts_the_coordinators_own_number_marked_test_with_a_real_recipients_values(
+    conference, coordinator, audience, sms, dispatched
+):
+    briefing = compose(conference, coordinator)
+    with pytest.raises(ValidationError) as caught:
+        briefings.send_test_briefing(briefing=briefing, to_user=coordinator)
+    assert "no mobile number" in caught.value.message_dict["to_user"][0]
+    with pytest.raises(ValidationError) as caught:
+        briefings.set_coordinator_mobile(user=coordinator, mobile="0161 496 0000")
+    assert "mobile" in caught.value.message_dict
+
+    briefings.set_coordinator_mobile(user=coordinator, mobile="07700 900999")
+    message = briefings.send_test_briefing(briefing=briefing, to_user=coordinator)
+    first = min(audience, key=lambda d: d.pk)
+    assert (message.to, message.purpose) == ("+447700900999", "briefing_test")
+    assert f"[TEST] Hi {first.first_name}: vote FOR composite 3" in message.body
+    assert "Reply STOP" in message.body  # exactly what delegates will see, sender name and STOP line included
+    assert not OutboundMessage.objects.filter(to__in=[d.mobile for d in audience]).exists()
+    assert Briefing.objects.get(pk=briefing.pk).status == Status.DRAFT
