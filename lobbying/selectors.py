@@ -44,6 +44,7 @@ from lobbying.models import (
     Motion,
     ProposedStance,
     Result,
+    SavedList,
     StanceChange,
     Subject,
     Submission,
@@ -872,6 +873,7 @@ def personal_data_of_delegate(delegate) -> list[tuple[str, object]]:
             "Replies to briefings read as a stance",
             ProposedStance.objects.filter(delegate=delegate).order_by("created_at", "pk"),
         ),
+        ("Saved lists they are on", SavedList.delegates.through.objects.filter(delegate=delegate).order_by("pk")),
     ]
 
 

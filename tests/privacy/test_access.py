@@ -16,6 +16,7 @@ from lobbying.models import (
     LobbyingAssignment,
     Motion,
     ProposedStance,
+    SavedList,
     StanceChange,
     Submission,
 )
@@ -65,6 +66,7 @@ def ann(conference, coordinator):
                                                    volunteer_mobile=MOBILE, ask="Ask them to back it",
                                                    created_by=coordinator, expires_at=now, revoked_at=now)  # fmt: skip
     assignment.delegates.add(delegate)
+    SavedList.objects.create(conference=conference, name="Fringe", created_by=coordinator).delegates.add(delegate)
     briefing = Briefing.objects.create(conference=conference, motion=motion, body="Hi {first_name}",
                                        created_by=coordinator)  # fmt: skip
     BriefingRecipient.objects.create(briefing=briefing, delegate=delegate, body="Hi Ann", idempotency_key="b:1:d:1")
