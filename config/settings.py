@@ -306,7 +306,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["config.permissions.IsCoordinator"],
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, wherever a serializer uses it (e.g. a briefing's audience lists sections, regions).
-    "ENUM_NAME_OVERRIDES": {"SectionEnum": "delegates.models.Section", "RegionEnum": "delegates.models.Region"},
+    "ENUM_NAME_OVERRIDES": {
+        "SectionEnum": "delegates.models.Section",
+        "RegionEnum": "delegates.models.Region",
+        "LevelEnum": "lobbying.models.Level",
+    },
     # Swagger UI served by us, not a CDN: the venue's network is not to be relied on.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
