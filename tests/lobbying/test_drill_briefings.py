@@ -5,7 +5,8 @@ at will), its own `celery -A config worker` processes (SIGKILLed at the end what
 on 127.0.0.1 that records every request from every process. Waiting for the sweeper's grace periods is
 simulated by ageing the outbox once the workers have gone quiet, then running the real sweeper.
 
-After each fault every frozen recipient has exactly one text at the fake Twilio and nothing is lost.
+After each fault every frozen recipient has exactly one text at the fake Twilio and nothing is lost. The last two
+tests show the double-send race without workers: a control with the briefing's row lock taken away, then the lock.
 """
 
 import threading
