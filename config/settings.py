@@ -352,6 +352,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+# A file missing from the manifest is linked by its plain name (and logged) rather than failing the page with a 500.
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- HTTPS, cookies, sessions, Content-Security-Policy ---------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", SERVED_OVER_HTTPS)
