@@ -7,7 +7,7 @@ this covers what they do not visit: the public sign-up list, the login page, the
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import log_in, watch_csp
+from tests.browser.conftest import log_in, shot, watch_csp
 from tests.browser.test_phone_width import seeded  # noqa: F401  (the `seeded` fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,6 +33,7 @@ def test_the_api_docs_admin_and_public_pages_keep_the_content_security_policy(se
             assert "script-src 'self'" in response.headers["content-security-policy"], path
         # Swagger UI drew the operations from the schema: its start-up script (a file, not inline) ran.
         page.locator(".opblock").first.wait_for()
+        shot(page, "api-docs-desktop")
     finally:
         context.close()
     assert refusals == [], f"The Content-Security-Policy refused: {refusals}"
