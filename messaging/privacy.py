@@ -44,7 +44,7 @@ def erase_numbers(*, numbers, opt_out: bool = True, before=None, now=None) -> di
 
     from messaging import services
     from messaging.errors import explain
-    from messaging.models import InboundMessage, OptOutEvent, OutboundMessage, OutboundStatusChange
+    from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessage, OutboundStatusChange
 
     numbers = sorted({n for n in numbers if n and n != ERASED_NUMBER})
     counts = {"texts_skipped": 0, "texts": 0, "replies": 0, "opt_out_events": 0}
@@ -75,14 +75,28 @@ def erase_numbers(*, numbers, opt_out: bool = True, before=None, now=None) -> di
         counts["texts_skipped"] = len(waiting)
         counts["opt_out_events"] = OptOutEvent.objects.filter(number__in=numbers).count()
         opted_out = services.opted_out_numbers(numbers)
-        for number in numbers:
-            if opt_out and number not in opted_out:
-                services.opt_out(number, source=OptOutEvent.Source.COORDINATOR, keyword="ERASED")
-            # The opt-out row and its events keep only the keyed hash (blank number); sends match on the hash.
+        if opt_out:
+            for number in numbers:
+                if number not in opted_out:
+                    services.opt_out(number, source=OptOutEvent.Source.COORDINATOR, keyword="ERASED")
+        # The opt-out rows and their events keep only the keyed hash (blank number); sends match on the hash.
+        # Only numbers still written somewhere there: retention passes thousands, most never opted out.
+        listed = set(OptOut.objects.filter(number__in=numbers).values_list("number", flat=True))
+        listed |= set(OptOutEvent.objects.filter(number__in=numbers).values_list("number", flat=True))
+        for number in sorted(listed):
             services.forget_opt_out_number(number=number)
         counts["texts"] = outbox.update(to=ERASED_NUMBER, body="", updated_at=now)
+        # Nobody can answer an erased person: their waiting replies leave the coordinators' inbox.
+        inbox.filter(handled=False).update(handled=True, handled_at=now)
         counts["replies"] = inbox.update(from_number=ERASED_NUMBER, body="")
     return counts
+
+
+def was_forgotten(number: str) -> bool:
+    """Whether this number was erased before: the opt-out list holds its keyed hash with the number blanked."""
+    from messaging.models import OptOut
+
+    return OptOut.objects.filter(number="", number_hash=number_hash(number)).exists()
 
 
 def numbers_texted_before(before) -> set[str]:

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from delegates.models import Delegate
 from delegates.services import erase_delegates
+from lobbying.models import LobbyingAssignment
 from lobbying.services import erase_lobbying_records
 from messaging.models import InboundMessage, OutboundMessage
 from messaging.phones import masked, normalise_mobile
-from messaging.privacy import erase_numbers
+from messaging.privacy import erase_numbers, was_forgotten
 from privacy.models import AuditEvent
 from volunteers.models import Volunteer
 from volunteers.services import erase_volunteers
@@ -65,10 +66,12 @@ class Lookup:
     email: str = ""
     records: list[Record] = field(default_factory=list)
     texts: int = 0  # texts to or from the number (or the records' numbers) still holding it
+    assignments: int = 0  # lobbying links given to this number (a volunteer outside the volunteers app)
+    erased_before: bool = False  # nothing found, but the number was erased earlier (its hash is on the opt-out list)
 
     @property
     def found_anything(self) -> bool:
-        return bool(self.records or self.texts)
+        return bool(self.records or self.texts or self.assignments)
 
 
 def parse_query(query: str) -> tuple[str, str]:
@@ -128,6 +131,10 @@ def find_person(*, query: str) -> Lookup:
             OutboundMessage.objects.filter(to__in=numbers).count()
             + InboundMessage.objects.filter(from_number__in=numbers).count()
         )
+    if number:
+        lookup.assignments = LobbyingAssignment.objects.filter(volunteer_mobile=number).count()
+    if number and not lookup.found_anything:
+        lookup.erased_before = was_forgotten(number)
     return lookup
 
 

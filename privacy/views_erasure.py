@@ -49,6 +49,8 @@ class EraseView(DataProtectionRequiredMixin, View):
             form.add_error("query", exc.message_dict.get("query", exc.messages))
             return render(request, self.template_name, {"step": "find", "form": form})
         context = {"form": form, "lookup": lookup, "query": lookup.query}
+        if lookup.erased_before:
+            return render(request, self.template_name, {**context, "step": "nothing-left"})
         if not lookup.found_anything:
             return render(request, self.template_name, {**context, "step": "unknown"})
         step = request.POST.get("step", "find")
@@ -56,7 +58,7 @@ class EraseView(DataProtectionRequiredMixin, View):
         if step == "find" and len(lookup.records) > 1:
             return render(request, self.template_name, {**context, "step": "choose"})
         plan = erasure.plan_erasure(lookup=lookup, keys=chosen)
-        if not plan.records and not (lookup.number and lookup.texts):
+        if not plan.records and not (lookup.number and (lookup.texts or lookup.assignments)):
             context["choose_error"] = "Choose at least one record."
             return render(request, self.template_name, {**context, "step": "choose"}, status=400)
         chosen_keys = {f"delegate:{pk}" for pk in plan.delegate_ids} | {f"volunteer:{pk}" for pk in plan.volunteer_ids}

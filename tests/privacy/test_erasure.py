@@ -176,7 +176,7 @@ def test_messaging_keeps_statuses_and_counts_but_not_bodies_or_the_number(sms):
     # Delivery figures unchanged: only the waiting text moved, to skipped.
     assert dict(OutboundMessage.objects.values_list("pk", "status")) == {**figures_before, waiting.pk: Status.SKIPPED}
     reply = InboundMessage.objects.get()
-    assert (reply.from_number, reply.body) == (ERASED_NUMBER, "")
+    assert (reply.from_number, reply.body, reply.handled) == (ERASED_NUMBER, "", True)
     assert not OptOutEvent.objects.filter(number=ADA).exists()
     opt_out = OptOut.objects.get()
     assert (opt_out.number, opt_out.number_hash, opt_out.opted_out) == ("", number_hash(ADA), True)
@@ -335,7 +335,9 @@ def test_find_preview_confirm_erase_in_the_pages(dpo_client, ada):
     assert ada.erased_at is not None
 
     again = dpo_client.post(ERASE, {"step": "erase", "query": ADA, "record": f"delegate:{ada.pk}", "confirm": "on"})
-    assert b"Nobody is held under" in again.content or b"Nothing left to erase" in again.content
+    assert b"Nothing left to erase" in again.content and b"This number was erased before" in again.content
+    searched = dpo_client.post(ERASE, {"step": "find", "query": "07700 900101"})
+    assert b"Nothing left to erase" in searched.content
     assert AuditEvent.objects.count() == 1
 
 
@@ -361,3 +363,14 @@ def test_several_records_sharing_an_email_are_listed_to_choose_from(dpo_client, 
     one.refresh_from_db()
     assert one.erased_at and Volunteer.objects.get(email="sam@example.org").name == "Sam Volunteer"
     assert LobbyingAssignment.objects.count() == 0
+
+
+def test_a_number_known_only_from_a_lobbying_link_can_be_erased(dpo_client, ada, motion):
+    lobbying_services.create_assignment(
+        motion=motion, volunteer_name="Val Jones", volunteer_mobile=VAL, delegates=[ada], ask="Ask about the cap."
+    )
+    page = dpo_client.post(ERASE, {"step": "find", "query": VAL})
+    assert b"What would be erased" in page.content and b"Lobbying links" in page.content
+    dpo_client.post(ERASE, {"step": "erase", "query": VAL, "confirm": "on"})
+    assert LobbyingAssignment.objects.get().volunteer_name == ""
+    assert AuditEvent.objects.get().detail["counts"]["assignments"] == 1
