@@ -124,9 +124,14 @@
       });
   }
 
-  // The report was rendered with the page. Once nothing is left to send it is fetched again, and once more
-  // when the briefing is sent or cancelled; a failed fetch is retried at the next poll.
-  var reportFor = box.querySelector("[data-settled]") ? "settled" : "";
+  // The report was rendered with the page. Once nothing is left to send it is fetched again (and when a new
+  // reply comes in: data-settled holds the number of replies), and once more when the briefing is sent or
+  // cancelled; a failed fetch is retried at the next poll.
+  function settledState() {
+    var node = box.querySelector("[data-settled]");
+    return node ? "settled:" + node.getAttribute("data-settled") : "";
+  }
+  var reportFor = settledState();
   var reportBusy = false;
 
   function loadReport(state) {
@@ -156,8 +161,8 @@
         }
         if (!box.querySelector("[data-still-live]")) {
           loadReport("final");  // polling stops once this report is in
-        } else if (box.querySelector("[data-settled]")) {
-          if (reportFor !== "settled") { loadReport("settled"); }
+        } else if (settledState()) {
+          if (reportFor !== settledState()) { loadReport(settledState()); }
         } else {
           reportFor = "";
         }

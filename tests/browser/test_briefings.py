@@ -1,21 +1,24 @@
 """A briefing in Chromium, end to end: compose with the live segment counter, preview three real texts, send to a
 few hundred demo delegates through a real Celery worker against the fake Twilio, watch the bar reach 100%
-without a reload, read the report (a failure explained). Screenshots land in test-output/screenshots/.
+without a reload, read the report (a failure explained) and see a delegate's reply "FOR" arrive in it.
+Screenshots land in test-output/screenshots/.
 
-Data is written in fixtures before the browser starts (see conftest); during the test only the page, the worker
-and the fake Twilio act, and the checks read the page and what the fake Twilio received.
+Data is written in fixtures before the browser starts (see conftest); during the test only the page, the worker,
+the fake Twilio and the inbound webhook act, and the checks read the page and what the fake Twilio received.
 """
 
 import io
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from delegates.models import Conference, Delegate, Organisation
 from lobbying.models import Motion
 from tests.browser.conftest import PASSWORD, log_in, shot
 from tests.factories import CoordinatorFactory
+from tests.messaging.core_support import twilio_signature
 from tests.messaging.test_drill_outbox import drill  # noqa: F401  (fixture: own redis-server, fake Twilio)
 
 pytestmark = [
@@ -41,7 +44,9 @@ def demo(db):
     conference = Conference.current()
     audience = Delegate.objects.for_conference(conference).textable().filter(organisation__kind=Organisation.Kind.CLP)
     mobiles = list(audience.order_by("pk").values_list("mobile", flat=True))
+    replier = audience.order_by("pk").first()
     return {
+        "replier": f"{replier.first_name} {replier.last_name}",
         "motion": Motion.objects.get(conference=conference, composite_number=3),
         "mobiles": mobiles,
         "invalid": mobiles[len(mobiles) // 2],  # the fake Twilio answers 21211 for this one
@@ -102,6 +107,22 @@ def test_a_coordinator_composes_previews_sends_and_watches_a_briefing_land(
     shot(page, f"briefing-sent-{viewport_name}")
     _fits_the_screen(page)
 
-    assert failed_requests == []
     sends = drill.twilio.sends_per_recipient()
     assert set(sends) == set(demo["mobiles"]) and max(sends.values()) == 1, "each delegate texted exactly once"
+
+    # A delegate answers "FOR": Twilio posts it to our inbound webhook, and the page shows the reply, still
+    # without a reload.
+    params = {"From": demo["mobiles"][0], "To": "+447700900999", "Body": "FOR", "MessageSid": "SM" + "b" * 32}
+    url = f"{settings.PUBLIC_BASE_URL}/sms/twilio/inbound/"
+    signature = twilio_signature(url, params, token=settings.TWILIO_AUTH_TOKEN)
+    answer = page.request.post(
+        f"{live_server.url}/sms/twilio/inbound/", form=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert answer.ok, answer.text()
+    page.wait_for_function("() => document.querySelector('[data-count=\"replied\"]').textContent.trim() === '1'")
+    replies = page.locator(".reply-list")
+    replies.get_by_text(demo["replier"]).wait_for()
+    assert "FOR" in replies.inner_text()
+    assert page.evaluate("window.__marker") == "still the same page"
+    shot(page, f"briefing-replied-{viewport_name}")
+    assert failed_requests == []
