@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from delegates.forms import OrganisationByNameField, OrganisationInput
 from delegates.models import Delegate, Organisation, Region, Section
-from lobbying.models import ALL_LEVELS, LEVEL_LABELS, Level, Motion, MotionStatus, Result, Subject
+from lobbying.models import ALL_LEVELS, LEVEL_LABELS, Level, Motion, MotionStatus, Result, SavedList, Subject
 
 AS_OF_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -268,6 +268,13 @@ class BriefingForm(forms.Form):
         choices=Region.choices, widget=forms.CheckboxSelectMultiple, required=False, help_text="None ticked: all."
     )
     organisations = OrganisationsByNameField(help_text="Type a name and pick it from the list. Empty: any.")
+    saved_list = forms.ModelChoiceField(
+        queryset=SavedList.objects.none(),
+        required=False,
+        label="Saved list",
+        empty_label="Any delegate",
+        help_text="Only the delegates on this list (with the filters above).",
+    )
     send_at = forms.DateTimeField(
         label="Send at",
         required=False,
@@ -295,6 +302,7 @@ class BriefingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(conference.timezone)
         self.fields["motion"].queryset = Motion.objects.for_conference(conference).order_by("title")
+        self.fields["saved_list"].queryset = SavedList.objects.filter(conference=conference)
         self.fields["send_before_motion"].queryset = (
             Motion.objects.for_conference(conference).filter(scheduled_for__isnull=False).order_by("scheduled_for")
         )
@@ -340,7 +348,16 @@ class BriefingForm(forms.Form):
         return None
 
     def audience_data(self) -> dict:
-        names = ("body", "motion", "stance_levels", "sections", "regions", "organisations", "useless_after")
+        names = (
+            "body",
+            "motion",
+            "stance_levels",
+            "sections",
+            "regions",
+            "organisations",
+            "saved_list",
+            "useless_after",
+        )
         return {name: self.cleaned_data[name] for name in names}
 
 

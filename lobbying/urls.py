@@ -29,6 +29,7 @@ urlpatterns = [
     path("briefings/new/", views_briefings.BriefingCreateView.as_view(), name="briefing-create"),
     path("briefings/<int:pk>/", views_briefings.BriefingDetailView.as_view(), name="briefing-detail"),
     path("briefings/<int:pk>/send/", views_briefings.BriefingSendView.as_view(), name="briefing-send"),
+    path("briefings/<int:pk>/test/", views_briefings.BriefingTestSendView.as_view(), name="briefing-test-send"),
     path("briefings/<int:pk>/schedule/", views_briefings.BriefingScheduleView.as_view(), name="briefing-schedule"),
     path("briefings/<int:pk>/progress/", views_briefings.BriefingProgressView.as_view(), name="briefing-progress"),
     path("briefings/<int:pk>/report/", views_briefings.BriefingReportView.as_view(), name="briefing-report"),

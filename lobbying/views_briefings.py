@@ -21,7 +21,7 @@ from delegates.models import Conference, Section
 from delegates.views import FriendlyPaginationMixin
 from lobbying import briefings, selectors
 from lobbying.forms import SCHEDULE_FIELDS, BriefingForm, ScheduleForm, apply_errors, apply_schedule_errors
-from lobbying.models import LEVEL_LABELS, Briefing
+from lobbying.models import LEVEL_LABELS, Briefing, CoordinatorProfile
 from messaging import text as sms_text
 
 REPORT_PAGE_SIZE = 25
@@ -206,6 +206,10 @@ class BriefingDetailView(BriefingMixin, View):
             "can_schedule": briefing.status in (Status.DRAFT, Status.SCHEDULED),
             "schedule_form": schedule_form or ScheduleForm(conference=briefing.conference, initial=_timing(briefing)),
             "can_pause": briefing.status == Status.SENDING,
+            "my_mobile": CoordinatorProfile.objects.filter(user=self.request.user)
+            .values_list("mobile", flat=True)
+            .first()
+            or "",
             "can_resume": briefing.status == Status.PAUSED,
             "can_cancel": briefing.status not in (Status.SENT, Status.CANCELLED),
             "lead_minutes": int(briefing.send_lead.total_seconds() // 60) if briefing.send_lead else None,
@@ -236,6 +240,25 @@ class BriefingSendView(BriefingDetailView):
             messages.success(request, f"Sending to {result.recipients} delegates: {result.queued} texts queued.")
         else:
             messages.info(request, "Already sent: nothing was queued twice.")
+        return redirect("lobbying:briefing-detail", pk=pk)
+
+
+class BriefingTestSendView(BriefingDetailView):
+    """POST: text the briefing, marked [TEST], to the coordinator's own mobile (saved for next time)."""
+
+    def get(self, request, pk):
+        return redirect("lobbying:briefing-detail", pk=pk)
+
+    def post(self, request, pk):
+        briefing = self.get_briefing(pk)
+        mobile = request.POST.get("mobile", "").strip()
+        try:
+            if mobile:
+                briefings.set_coordinator_mobile(user=request.user, mobile=mobile)
+            briefings.send_test_briefing(briefing=briefing, to_user=request.user)
+        except ValidationError as exc:
+            return self.render(briefing, send_error=" ".join(exc.messages), status=400)
+        messages.success(request, "Test text sent to your mobile.")
         return redirect("lobbying:briefing-detail", pk=pk)
 
 

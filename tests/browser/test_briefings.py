@@ -125,4 +125,12 @@ def test_a_coordinator_composes_previews_sends_and_watches_a_briefing_land(
     assert "FOR" in replies.inner_text()
     assert page.evaluate("window.__marker") == "still the same page"
     shot(page, f"briefing-replied-{viewport_name}")
+
+    # The reply is a proposed stance: the coordinator accepts it with one tap.
+    page.goto(f"{live_server.url}/lobbying/proposals/")
+    proposal = page.locator("[data-proposal]", has_text=demo["replier"])
+    assert "FOR" in proposal.inner_text()
+    proposal.get_by_role("button", name="Accept").click()
+    page.get_by_text(f"Recorded: {demo['replier']} is for on {demo['motion']}.").wait_for()
+    shot(page, f"briefing-reply-accepted-{viewport_name}")
     assert failed_requests == []

@@ -460,3 +460,29 @@ def test_pause_resume_and_cancel_from_the_page_and_a_refusal_says_why(
     fragment = coordinator_client.get(reverse("lobbying:briefing-progress", args=[briefing.pk])).content.decode()
     assert "data-still-live" not in fragment  # polling stops once cancelled (or sent)
     assert coordinator_client.post(action("explode")).status_code == 404
+
+
+def test_a_saved_list_narrows_the_audience_and_a_test_text_goes_to_my_own_mobile(
+    coordinator_client, conference, coordinator, motion, sms
+):
+    people = audience_of(conference, 3)
+    fringe = briefings.create_saved_list(
+        conference=conference, name="Fringe", created_by=coordinator, delegates=people[:2]
+    )
+
+    response = coordinator_client.post(
+        reverse("lobbying:briefing-create"), compose_data(body="Hi {first_name}", saved_list=fringe.pk)
+    )
+    briefing = Briefing.objects.get()
+    assert response.status_code == 302 and briefing.saved_list == fringe
+    assert briefings.preview_briefing(briefing=briefing).count == 2
+
+    test_url = reverse("lobbying:briefing-test-send", args=[briefing.pk])
+    refused = coordinator_client.post(test_url)
+    sent = coordinator_client.post(test_url, {"mobile": "07700 900555"})
+
+    assert refused.status_code == 400 and "no mobile number for test texts" in refused.content.decode()
+    assert sent.status_code == 302
+    test_text = OutboundMessage.objects.get()
+    assert (test_text.to, test_text.body.split(": ", 1)[1].startswith("[TEST] Hi Ada0")) == ("+447700900555", True)
+    assert not BriefingRecipient.objects.exists()  # a test freezes no audience
