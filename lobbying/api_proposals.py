@@ -83,9 +83,11 @@ class ProposedStanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self):
         queryset = ProposedStance.objects.all()
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):  # the schema has no request
-            queryset = queryset.filter(motion__conference=_conference(self.request))
-            if not self.request.query_params.get("status"):
-                queryset = queryset.pending()
+            conference = _conference(self.request)
+            if self.request.query_params.get("status"):
+                queryset = queryset.filter(motion__conference=conference)
+            else:
+                queryset = queryset.waiting(conference=conference)
         return selectors.proposals_with_current_stance(queryset)
 
     def _decide(self, service):

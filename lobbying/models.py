@@ -535,6 +535,10 @@ class ProposedStanceQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=ProposedStance.Status.PENDING)
 
+    def waiting(self, *, conference):
+        """Pending proposals a coordinator can still decide: not about a delegate whose data was erased."""
+        return self.pending().filter(motion__conference=conference, delegate__erased_at__isnull=True)
+
 
 class ProposedStance(models.Model):
     """A delegate's reply to a briefing ("FOR", "not sure") read as a stance, waiting for a coordinator.

@@ -143,7 +143,7 @@ def handle_briefing_reply(inbound) -> bool:
         .filter(briefing_id=int(match[1]), delegate_id=int(match[2]))
         .first()
     )
-    if recipient is None or recipient.briefing.motion is None:
+    if recipient is None or recipient.briefing.motion is None or recipient.delegate.erased_at is not None:
         return False
     motion = recipient.briefing.motion
     level = read_stance_reply(inbound.body, position=motion.position)
@@ -181,6 +181,8 @@ def _locked_pending(proposal) -> ProposedStance:
         if proposal.decided_at is not None:
             message += f" at {timezone.localtime(proposal.decided_at):%H:%M on %-d %b}"
         raise ValidationError({"status": message + "."}, code="already_decided")
+    if proposal.delegate.erased_at is not None:
+        raise ValidationError({"delegate": "This delegate's data was erased: nothing can be recorded about them."})
     return proposal
 
 

@@ -911,7 +911,7 @@ def proposals_with_current_stance(queryset=None):
 
 def pending_proposals(*, conference, motion=None):
     """Proposals waiting for a coordinator at this conference (optionally one motion's), newest first."""
-    rows = proposals_with_current_stance(ProposedStance.objects.pending().filter(motion__conference=conference))
+    rows = proposals_with_current_stance(ProposedStance.objects.waiting(conference=conference))
     if motion is not None:
         rows = rows.filter(motion=motion)
     return rows.order_by("-created_at", "-pk")
@@ -919,7 +919,7 @@ def pending_proposals(*, conference, motion=None):
 
 def pending_proposals_alert(*, conference) -> dict | None:
     """The dashboard's nudge when delegates' replies wait to be accepted or rejected: one count query."""
-    waiting = ProposedStance.objects.pending().filter(motion__conference=conference).count()
+    waiting = ProposedStance.objects.waiting(conference=conference).count()
     if not waiting:
         return None
     return {

@@ -533,3 +533,17 @@ def test_the_api_schema_declares_the_400(api_client):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     accept = schema["paths"]["/api/proposed-stances/{id}/accept/"]["post"]
     assert {"200", "400"} <= set(accept["responses"])
+
+
+def test_an_erased_delegates_reply_is_not_proposed_and_their_waiting_proposal_cannot_be_accepted(
+    briefed, coordinator, coordinator_client
+):
+    from delegates.services import erase_delegates
+
+    reply(briefed["ada"], "for", "SM1")
+    proposal = ProposedStance.objects.get()
+    erase_delegates(delegate_ids=[briefed["ada"].pk])
+    assert 'class="person proposal"' not in coordinator_client.get(reverse("lobbying:proposal-list")).content.decode()
+    with pytest.raises(ValidationError, match="erased"):
+        replies.accept_proposed_stance(proposal=proposal, by=coordinator)
+    assert not StanceChange.objects.exists()
