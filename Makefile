@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format bench drills clean
 
 $(BIN)/python:
 	@echo "==> Creating a Python virtual environment in $(VENV) (first run only)"
@@ -52,6 +52,17 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The fault drills (every tests/**/test_drill_*.py: killed workers, Redis outages, Twilio errors, dropped PostgreSQL
+# connections) against PostgreSQL and Redis configured as .ci/run does, one after another, with the long variants
+# (a 20 s Redis outage). Prints each drill's figures and a PASSED/FAILED line per drill.
+drills: export CI ?= true
+drills: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+drills: export REDIS_URL ?= redis://127.0.0.1:6379/0
+drills: export DRILL_REDIS_OUTAGE_SECONDS ?= 20
+drills: install
+	@echo "==> Fault drills on PostgreSQL (DATABASE_URL) and Redis (REDIS_URL), one at a time; Redis outage $${DRILL_REDIS_OUTAGE_SECONDS} s"
+	$(BIN)/pytest -p no:xdist -q -rA --no-header --durations=0 $$(find tests -name 'test_drill_*.py' | sort)
 
 clean:
 	rm -rf var .pytest_cache test-output
