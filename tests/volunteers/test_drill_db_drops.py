@@ -2,9 +2,9 @@
 two dozen volunteers on flaky Wi-Fi sign up to three five-place shifts at once.
 
 Each volunteer's phone retries the same form (same form token) after an error, as the public page's retry does, and
-each attempt starts the way a request does (``close_old_connections``, which with CONN_HEALTH_CHECKS replaces a
-dead connection). After the drops: no shift is overbooked, each volunteer has exactly one sign-up and one text,
-and the real WSGI handler answers the public shift list again on the same thread, without a restart.
+each attempt starts the way a request does (``close_old_connections``). After the drops: no shift is overbooked,
+each volunteer has exactly one sign-up and one text, and the real WSGI handler answers the public shift list again
+on the same thread, on a new connection, without a restart.
 """
 
 import threading
@@ -126,8 +126,10 @@ def test_dropped_connections_during_signups_overbook_nothing_lose_nothing_and_th
     assert len(texts) == len(crowd) and set(texts.values()) == {1}, texts  # one text each, none twice
     assert len(sms.queued) == len(crowd)
 
-    # The web side: the same thread's kept connection is killed between two requests; the next one works.
+    # The web side: the same thread's kept connection is killed between two requests; the next one gets a new one.
     assert get_through_wsgi(reverse("volunteers:shift-list")) == 200
+    kept = connection.connection.info.backend_pid
     assert terminate_other_backends() >= 1
     assert get_through_wsgi(reverse("volunteers:shift-list")) == 200
+    assert connection.connection.info.backend_pid != kept, "the request did not run on a replaced connection"
     print(f"sign-up drops drill: dropped {dropped}, failures {dict(failures)}, attempts {sum(attempts.values())}")
