@@ -217,6 +217,10 @@ if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", TWILIO_WEBHOOK_RATE):
 SMS_PRICE_PER_SEGMENT = env_float("SMS_PRICE_PER_SEGMENT", 0.04, minimum=0)
 # PECR: every marketing text names the sender and offers a free opt-out.
 SMS_SENDER_NAME = env_str("SMS_SENDER_NAME", "Cardvote campaign")
+# The public privacy notice (/privacy/), linked from every public form and a number's first campaign text.
+PRIVACY_ORGANISATION_NAME = env_str("PRIVACY_ORGANISATION_NAME") or SMS_SENDER_NAME
+PRIVACY_CONTACT = env_str("PRIVACY_CONTACT")  # an email address or postal address people write to
+PRIVACY_RETENTION_DAYS = env_int("PRIVACY_RETENTION_DAYS", 90, minimum=1)  # after the conference ends
 
 # --- Auth, API ------------------------------------------------------------------------------------
 COORDINATORS_GROUP = "coordinators"
@@ -236,6 +240,8 @@ PUBLIC_URL_NAMES = [
     "volunteers:cover",
     # A volunteer's lobbying assignment by signed, expiring, revocable link.
     "lobbying:volunteer-link",
+    # The privacy notice: what we hold, why, for how long, and people's rights.
+    "privacy:notice",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

@@ -107,7 +107,8 @@ def _validate(*, conference, motion, body, stance_levels, sections, regions, org
     if "body" not in errors:
         sample = render(body, **_LONGEST_SAMPLE, motion=_motion_label(motion))
         try:
-            info = sms_text.compose(sample, marketing=True)
+            # first_contact: a recipient's first campaign text also carries the privacy notice line.
+            info = sms_text.compose(sample, marketing=True, first_contact=True)
         except ValidationError as exc:
             errors.update(exc.message_dict)
         else:

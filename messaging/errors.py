@@ -24,6 +24,7 @@ _EXPLAINED = {
     "opted_out": "Not sent: the number is on the opt-out list.",
     "cancelled": "Not sent: cancelled before it went out.",
     "erased": "Not sent: the person's data was erased.",
+    "no_consent": "Not sent: nobody with this number has live consent to campaign texts on record.",
 }
 
 

@@ -36,6 +36,11 @@ class OutboundMessage(models.Model):
     marketing = models.BooleanField(default=True)
     # Only replies to STOP / START / HELP: the person texted us and expects an answer.
     opt_out_exempt = models.BooleanField(default=False)
+    consent_basis = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The consent a campaign text relied on, or why it had none; transactional texts say so.",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     useless_after = models.DateTimeField(null=True, blank=True, help_text="Not worth sending after this time.")
     provider_sid = models.CharField(max_length=64, blank=True)

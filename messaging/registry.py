@@ -51,3 +51,49 @@ def resolve_contacts(numbers) -> dict[str, Contact]:
         for number, contact in resolver(numbers).items():
             found.setdefault(number, contact)
     return found
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """Whether a domain app holds live consent to marketing texts for a number, and why, in words a person reads.
+
+    ``reason`` is kept on the outbox row: the consent a sent text relied on, or why a text was skipped.
+    """
+
+    allowed: bool
+    reason: str
+
+
+NO_CONSENT = ConsentDecision(allowed=False, reason="no SMS consent on record")
+
+# name -> check(numbers: set[str]) -> {number: ConsentDecision}, for the numbers the app knows; ONE query per
+# app for any number of numbers, so a briefing's cost stays flat. Registered in AppConfig.ready().
+_consent_checks: dict[str, Callable] = {}
+
+
+def register_consent_check(name: str, check: Callable) -> None:
+    if not name:
+        raise ValueError("A consent check needs a name.")
+    _consent_checks[name] = check
+
+
+def unregister_consent_check(name: str) -> None:
+    _consent_checks.pop(name, None)
+
+
+def check_consent(numbers) -> dict[str, ConsentDecision]:
+    """A decision for every number: allowed when any app holds live consent for it (a number two delegates
+    share, one of whom consented, may be texted). Otherwise the most telling refusal ("consent withdrawn on …"
+    beats "no SMS consent on record")."""
+    numbers = {n for n in numbers if n}
+    decisions: dict[str, ConsentDecision] = dict.fromkeys(numbers, NO_CONSENT)
+    if not numbers:
+        return decisions
+    for check in _consent_checks.values():
+        for number, decision in check(numbers).items():
+            current = decisions.get(number)
+            if current is None or current.allowed:
+                continue
+            if decision.allowed or current is NO_CONSENT:
+                decisions[number] = decision
+    return decisions

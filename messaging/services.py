@@ -29,13 +29,16 @@ from messaging.models import (
 )
 from messaging.phones import normalise_mobile
 from messaging.privacy import number_hash
-from messaging.registry import get_reply_handler
+from messaging.registry import ConsentDecision, check_consent, get_reply_handler
 from messaging.text import clean, compose
 
 logger = logging.getLogger(__name__)
 Status = OutboundMessage.Status
 
 KEYWORD_REPLY_PURPOSE = "keyword_reply"
+NO_CONSENT_CODE = "no_consent"
+# The consent_basis of a text that needs none: about a shift the volunteer signed up for, a STOP confirmation.
+TRANSACTIONAL = "transactional: not marketing, no consent needed"
 # Forward-only: a status callback or a late worker can move a message up this ladder, never down.
 _RANK = {
     Status.QUEUED: 0,
@@ -140,17 +143,41 @@ def _validated(*, to: str, body: str, key: str, purpose: str, marketing: bool):
     return number, info
 
 
-def _first_status(*, expired: bool, opted_out: bool) -> tuple[str, str, str]:
-    """Where a new text starts: its status, the reason for its first history row, and its error code."""
+def _first_status(*, expired: bool, opted_out: bool, consent: ConsentDecision | None = None) -> tuple[str, str, str]:
+    """Where a new text starts: its status, the reason for its first history row, and its error code.
+
+    ``consent``: for a marketing text, the registered apps' decision (check_consent); None for transactional.
+    """
     if expired:
         return Status.SKIPPED, "already past its useless-after time", "expired"
     if opted_out:
         return Status.SKIPPED, "number is on the opt-out list", "opted_out"
+    if consent is not None and not consent.allowed:
+        return Status.SKIPPED, consent.reason[:200], NO_CONSENT_CODE
     return Status.QUEUED, "created", ""
 
 
+def _consent_basis(*, marketing: bool, consent: ConsentDecision | None) -> str:
+    """What the row records about consent: the record a marketing text relied on (or why it had none)."""
+    if not marketing:
+        return TRANSACTIONAL
+    return consent.reason[:200] if consent is not None else ""
+
+
 def _new_message(
-    *, key, number, info, purpose, marketing, status, code, useless_after, now, opt_out_exempt=False, batch=""
+    *,
+    key,
+    number,
+    info,
+    purpose,
+    marketing,
+    status,
+    code,
+    useless_after,
+    now,
+    opt_out_exempt=False,
+    batch="",
+    consent=None,
 ) -> OutboundMessage:
     """An unsaved outbox row, the same for the single and the bulk path."""
     return OutboundMessage(
@@ -167,7 +194,9 @@ def _new_message(
         encoding=info.encoding,
         next_attempt_at=now,
         error_code=code,
-        error_message=explain(code),
+        # A refusal of consent says which ("consent withdrawn on 3 Nov 2026"), not only that there was one.
+        error_message=consent.reason[:300] if code == NO_CONSENT_CODE else explain(code),
+        consent_basis=_consent_basis(marketing=marketing, consent=consent),
     )
 
 
@@ -184,6 +213,9 @@ def send_sms(
     """Write the text to the outbox and queue it once the caller's transaction commits.
 
     Safe to call twice with the same key: the second call returns the first row and queues nothing.
+    A marketing text goes only to a number some domain app holds live consent for (the registered consent
+    checks); otherwise it is written `skipped`, saying why, and nothing is queued. The first campaign text to a
+    number links the privacy notice. Transactional texts (``marketing=False``) are not consent-checked.
     Raises ValidationError (per field) for a bad number, an empty or over-long body, a bad key or purpose.
     """
     number, info = _validated(to=to, body=body, key=key, purpose=purpose, marketing=marketing)
@@ -194,9 +226,13 @@ def send_sms(
             return existing
         now = timezone.now()
         expired = useless_after is not None and useless_after <= now
-        status, reason, code = _first_status(
-            expired=expired, opted_out=not expired and not opt_out_exempt and is_opted_out(number)
-        )
+        opted_out = not expired and not opt_out_exempt and is_opted_out(number)
+        consent = None
+        if marketing and not expired and not opted_out:
+            consent = check_consent({number})[number]
+            if consent.allowed and number not in _numbers_texted_before({number}):
+                info = compose(body, marketing=True, first_contact=True)
+        status, reason, code = _first_status(expired=expired, opted_out=opted_out, consent=consent)
         message = _new_message(
             key=key,
             number=number,
@@ -208,6 +244,7 @@ def send_sms(
             code=code,
             useless_after=useless_after,
             now=now,
+            consent=consent,
         )
         try:
             with transaction.atomic():  # a savepoint: a concurrent twin must not break the caller's transaction
@@ -218,6 +255,18 @@ def send_sms(
         if status == Status.QUEUED:
             enqueue_on_commit(message.pk)
     return message
+
+
+def _numbers_texted_before(numbers: set[str]) -> set[str]:
+    """Which of these numbers already had a campaign text written (not skipped): one query."""
+    if not numbers:
+        return set()
+    return set(
+        OutboundMessage.objects.filter(to__in=numbers, marketing=True)
+        .exclude(status=Status.SKIPPED)
+        .values_list("to", flat=True)
+        .distinct()
+    )
 
 
 # --- Sending in bulk --------------------------------------------------------------------------------
@@ -236,7 +285,7 @@ class BatchText:
 @dataclass
 class BatchResult:
     queued: list[int]  # ids written now and queued for sending
-    skipped: list[int]  # ids written now as `skipped` (opted out, or past useless_after)
+    skipped: list[int]  # ids written now as `skipped` (opted out, no consent, or past useless_after)
     existing: list[int]  # ids that already had these keys: nothing written or queued again
     held: list[int] = field(default_factory=list)  # ids written now as `held`: their batch is paused
 
@@ -258,9 +307,11 @@ def send_batch(
     ``texts``: BatchText (or (to, body, key) tuples). All or nothing: any bad row raises a ValidationError
     naming each bad row by position, and nothing is written. Keys already in the outbox are left alone (a
     re-run briefing queues nothing twice); a key repeated within the batch counts once. Numbers on the
-    opt-out list get `skipped` rows, found with one query. One bulk INSERT of outbox rows and one of their
-    history rows; after commit, one dispatcher task per DISPATCH_CHUNK ids, which a worker turns into the
-    per-text delivery tasks (so the request makes no broker round trip per text).
+    opt-out list, and marketing texts to numbers without live consent (one query per registered consent
+    check), get `skipped` rows saying why; a number's first campaign text links the privacy notice. One bulk
+    INSERT of outbox rows and one of their history rows; after commit, one dispatcher task per DISPATCH_CHUNK
+    ids, which a worker turns into the per-text delivery tasks (so the request makes no broker round trip per
+    text).
 
     ``batch`` labels the rows (e.g. "briefing:12") so that hold_batch, release_batch and cancel_batch can pause,
     resume or stop them together. Texts added to a batch that is paused start `held`; to a cancelled one, nothing
@@ -268,7 +319,7 @@ def send_batch(
     """
     if len(batch) > 60:
         raise ValidationError({"batch": "A batch label has at most 60 characters."})
-    rows: dict[str, tuple[str, object]] = {}
+    rows: dict[str, tuple[str, str, object]] = {}
     errors = []
     for position, text in enumerate(texts, start=1):
         to, body, key = (text.to, text.body, text.key) if isinstance(text, BatchText) else text
@@ -278,7 +329,7 @@ def send_batch(
             detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
             errors.append(f"Text {position}: {detail}")
             continue
-        rows.setdefault(key, (number, info))
+        rows.setdefault(key, (number, body, info))
     if errors:
         raise ValidationError({"texts": errors})
 
@@ -290,13 +341,21 @@ def send_batch(
             OutboundMessage.objects.filter(idempotency_key__in=list(rows)).values_list("idempotency_key", "pk")
         )
         fresh = {key: row for key, row in rows.items() if key not in existing}
-        opted_out = set()
+        opted_out, consents, texted_before = set(), {}, set()
         if fresh and not expired:
-            opted_out = opted_out_numbers({number for number, _ in fresh.values()})
+            numbers = {number for number, _, _ in fresh.values()}
+            opted_out = opted_out_numbers(numbers)
+            if marketing:  # one query per registered app, and one for earlier texts, whatever the batch size
+                consents = check_consent(numbers - opted_out)
+                texted_before = _numbers_texted_before({n for n, c in consents.items() if c.allowed})
 
         messages, reasons = [], []
-        for key, (number, info) in fresh.items():
-            status, reason, code = _first_status(expired=expired, opted_out=number in opted_out)
+        for key, (number, body, info) in fresh.items():
+            consent = consents.get(number)
+            status, reason, code = _first_status(expired=expired, opted_out=number in opted_out, consent=consent)
+            if consent is not None and consent.allowed and number not in texted_before:
+                info = compose(body, marketing=True, first_contact=True)
+                texted_before.add(number)  # one notice per number, even if the batch texts it twice
             if status == Status.QUEUED and state == OutboundBatch.State.HELD:
                 status, reason = Status.HELD, "its batch is paused"
             elif status == Status.QUEUED and state == OutboundBatch.State.CANCELLED:
@@ -314,6 +373,7 @@ def send_batch(
                     useless_after=useless_after,
                     now=now,
                     batch=batch,
+                    consent=consent,
                 )
             )
         # A concurrent twin of this batch raises IntegrityError here, and the caller's transaction with it:

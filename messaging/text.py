@@ -116,9 +116,17 @@ def analyse(text: str) -> TextInfo:
     return TextInfo(text=text, encoding=encoding, segments=segments, characters=len(text))
 
 
-def compose(body: str, *, marketing: bool) -> TextInfo:
+def privacy_line() -> str:
+    """The line the first campaign text to a number carries: where our privacy notice is (UK GDPR Art. 13/14)."""
+    return f"Privacy: {settings.PUBLIC_BASE_URL}/privacy/"
+
+
+def compose(body: str, *, marketing: bool, first_contact: bool = False) -> TextInfo:
     """The text exactly as it will be sent: cleaned, and for marketing named and with the opt-out line (PECR).
 
+    ``first_contact``: the first campaign text to a number also links the privacy notice (a line after the
+    opt-out line), unless that alone would take it past MAX_SEGMENTS. Budgets that must hold for every
+    recipient (a briefing's) check with ``first_contact=True``, the longer text.
     Raises ValidationError (on "body") for an empty text or one longer than MAX_SEGMENTS segments.
     """
     text = clean(body)
@@ -138,4 +146,8 @@ def compose(body: str, *, marketing: bool) -> TextInfo:
             },
             code="too_long",
         )
+    if marketing and first_contact:
+        with_notice = analyse(f"{text}\n{privacy_line()}")
+        if with_notice.segments <= MAX_SEGMENTS:
+            return with_notice
     return info

@@ -344,6 +344,13 @@ INVENTORY: dict[str, ModelInventory] = {
             "created_at",
         ),
     ),
+    "volunteers.VolunteerConsent": ModelInventory(
+        why="Proof of a volunteer's consent to texts (PECR): when, where, the wording shown, its withdrawal.",
+        personal={
+            **_all(V, "volunteer", "given_at", "source", "wording", "withdrawn_at", "withdrawal_reason"),
+            "recorded_by": U,
+        },
+    ),
     "volunteers.Signup": ModelInventory(
         why="A volunteer's place on a shift (confirmed, waitlisted, cancelled, attended).",
         personal=_all(
@@ -374,6 +381,7 @@ INVENTORY: dict[str, ModelInventory] = {
             "batch",
             "marketing",
             "opt_out_exempt",
+            "consent_basis",
             "status",
             "useless_after",
             "provider_sid",

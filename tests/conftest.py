@@ -58,3 +58,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("processes"))
         elif item.path.parent.name == "browser":
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture
+def everyone_consents():
+    """For tests of the outbox's mechanics with made-up numbers: every number has consent to campaign texts.
+
+    Registered like a domain app's check and removed afterwards; consent itself is tested without it
+    (tests/messaging/test_consent_enforced.py).
+    """
+    from messaging.registry import ConsentDecision, register_consent_check, unregister_consent_check
+
+    allowed = ConsentDecision(True, "test: every number consents")
+    register_consent_check("tests:everyone", lambda numbers: dict.fromkeys(numbers, allowed))
+    yield
+    unregister_consent_check("tests:everyone")

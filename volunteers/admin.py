@@ -4,11 +4,13 @@ through volunteers.services (which keeps the waitlist, the capacity and the hist
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 
 from config.admin import EvidenceAdminMixin
+from messaging.models import OptOut
 from messaging.phones import masked, normalise_mobile
 from volunteers import services
-from volunteers.models import Location, Shift, Signup, SignupChange, Volunteer
+from volunteers.models import Location, Shift, Signup, SignupChange, Volunteer, VolunteerConsent
 
 
 @admin.register(Location)
@@ -69,11 +71,36 @@ class ShiftAdmin(admin.ModelAdmin):
         self.message_user(request, f"Cancelled {queryset.count()} shifts.", messages.SUCCESS)
 
 
+class VolunteerConsentInline(EvidenceAdminMixin, admin.TabularInline):
+    """PECR evidence: each consent with its words; changed only by volunteers.services."""
+
+    model = VolunteerConsent
+    fields = ["given_at", "source", "wording", "recorded_by", "withdrawn_at", "withdrawal_reason"]
+    readonly_fields = fields
+
+
 @admin.register(Volunteer)
 class VolunteerAdmin(admin.ModelAdmin):
-    list_display = ["name", "masked_mobile", "consent_given_at", "created_at"]
+    list_display = ["name", "masked_mobile", "consent_given_at", "texted_stop", "created_at"]
     search_fields = ["name", "email"]
-    readonly_fields = ["consent_given_at", "consent_wording", "consent_source", "last_asked_to_cover_at", "created_at"]
+    readonly_fields = [
+        "consent_given_at",
+        "consent_wording",
+        "consent_source",
+        "texted_stop",
+        "last_asked_to_cover_at",
+        "created_at",
+    ]
+    inlines = [VolunteerConsentInline]
+
+    def get_queryset(self, request):
+        # A STOP withdraws consent to every text: messaging's opt-out list, matched in the same query.
+        stopped = OptOut.objects.filter(number=OuterRef("mobile"), opted_out=True)
+        return super().get_queryset(request).annotate(has_stopped=Exists(stopped))
+
+    @admin.display(description="Texted STOP", boolean=True, ordering="has_stopped")
+    def texted_stop(self, obj):
+        return getattr(obj, "has_stopped", None)
 
     @admin.display(description="Mobile")
     def masked_mobile(self, obj):
@@ -112,3 +139,15 @@ class SignupChangeAdmin(EvidenceAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(VolunteerConsent)
+class VolunteerConsentAdmin(EvidenceAdminMixin, admin.ModelAdmin):
+    """Read-only for everyone: recorded and withdrawn only by volunteers.services, every row kept."""
+
+    list_display = ["volunteer", "given_at", "source", "withdrawn_at"]
+    list_filter = ["source", "given_at", "withdrawn_at"]
+    search_fields = ["volunteer__name"]
+    list_select_related = ["volunteer"]
+    fields = ["volunteer", "given_at", "source", "wording", "recorded_by", "withdrawn_at", "withdrawal_reason"]
+    readonly_fields = fields

@@ -192,6 +192,7 @@ class VolunteerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             email=data.get("email", ""),
             consent_wording=data["consent_wording"],
             consent_source=f"API, coordinator {self.request.user.pk}",
+            recorded_by=self.request.user,
         )
 
 

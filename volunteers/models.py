@@ -204,3 +204,33 @@ class SignupChange(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class VolunteerConsent(models.Model):
+    """PECR evidence: each time a volunteer agreed to texts, with the exact words shown, and its withdrawal.
+
+    Append-only (volunteers.services writes it); at most one live consent per volunteer, older ones kept
+    withdrawn. The Volunteer's consent_* fields mirror the live one for the pages and API that show it.
+    """
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="consents")
+    given_at = models.DateTimeField(default=timezone.now)
+    wording = models.TextField(help_text="What the volunteer was shown and agreed to, word for word.")
+    source = models.CharField(max_length=80, help_text="Where: the public sign-up form, a coordinator, the API.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        verbose_name = "volunteer consent"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer"], condition=Q(withdrawn_at__isnull=True), name="one_live_volunteer_consent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Volunteer consent {'withdrawn' if self.withdrawn_at else 'given'} ({self.source})"

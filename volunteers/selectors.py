@@ -7,10 +7,11 @@ import zoneinfo
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from messaging.phones import masked
-from messaging.registry import Contact
-from volunteers.models import Shift, Signup, SignupChange, Volunteer
+from messaging.registry import ConsentDecision, Contact
+from volunteers.models import Shift, Signup, SignupChange, Volunteer, VolunteerConsent
 
 
 def public_shifts(conference, *, now=None):
@@ -80,6 +81,31 @@ def volunteers_by_number(numbers: set[str]) -> dict[str, Contact]:
             label=f"{volunteer.name} (volunteer)", url=reverse("volunteers:volunteer-detail", args=[volunteer.pk])
         )
     return found
+
+
+def sms_consent_by_number(numbers: set[str]) -> dict[str, ConsentDecision]:
+    """messaging's consent check for campaign texts to volunteers (asks to cover a shift): one query.
+
+    Their sign-up wording (services.CONSENT_WORDING) covers those asks; shift texts are transactional.
+    """
+    found: dict[str, ConsentDecision] = {}
+    rows = (
+        VolunteerConsent.objects.filter(volunteer__mobile__in=numbers)
+        .order_by("-given_at", "-pk")
+        .values_list("volunteer__mobile", "given_at", "withdrawn_at", "source")
+    )
+    for mobile, given_at, withdrawn_at, source in rows:
+        if mobile in found:  # the newest consent decides (at most one is live)
+            continue
+        if withdrawn_at is None:
+            found[mobile] = ConsentDecision(True, f"volunteer's consent given {_day(given_at)} ({source})")
+        else:
+            found[mobile] = ConsentDecision(False, f"consent withdrawn on {_day(withdrawn_at)}")
+    return found
+
+
+def _day(moment) -> str:
+    return date_format(timezone.localtime(moment), "j M Y")
 
 
 def masked_mobile(volunteer) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from messaging.phones import normalise_mobile
 from messaging.services import send_sms
 from volunteers import texts
-from volunteers.models import HOLDS_PLACE, Location, Shift, Signup, SignupChange, Volunteer
+from volunteers.models import HOLDS_PLACE, Location, Shift, Signup, SignupChange, Volunteer, VolunteerConsent
 from volunteers.reminders import due_rung
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,13 @@ CONSENT_WORDING = (
 
 
 def register_volunteer(
-    *, name: str, mobile: str, email: str = "", consent_wording: str, consent_source: str
+    *, name: str, mobile: str, email: str = "", consent_wording: str, consent_source: str, recorded_by=None
 ) -> Volunteer:
-    """Find the volunteer by mobile or create them, recording the consent they have just given (with its words)."""
+    """Find the volunteer by mobile or create them, recording the consent they have just given (with its words).
+
+    The consent is evidence (VolunteerConsent): a new row when there is no live one or the words changed, the
+    earlier one kept, withdrawn. ``recorded_by``: the coordinator who took it down, when it was not the form.
+    """
     errors = {}
     name = (name or "").strip()
     if not name:
@@ -74,15 +78,44 @@ def register_volunteer(
                 )
         except IntegrityError:  # the same number registering from two phones at once
             volunteer, created = Volunteer.objects.get(mobile=number), False
+        volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)  # one live consent, even in a race
         if not created:
             # Someone else may type this number: never rename a volunteer from the public form.
             Volunteer.objects.filter(pk=volunteer.pk).update(
-                consent_given_at=now, consent_wording=consent_wording, consent_source=consent_source
+                consent_given_at=now, consent_wording=consent_wording, consent_source=consent_source[:40]
             )
             if email and not volunteer.email:
                 Volunteer.objects.filter(pk=volunteer.pk).update(email=email)
+        live = VolunteerConsent.objects.filter(volunteer=volunteer, withdrawn_at__isnull=True).first()
+        if live is None or live.wording != consent_wording:
+            if live is not None:
+                VolunteerConsent.objects.filter(pk=live.pk).update(
+                    withdrawn_at=now, withdrawal_reason="Replaced by a newer consent"
+                )
+            VolunteerConsent.objects.create(
+                volunteer=volunteer,
+                given_at=now,
+                wording=consent_wording,
+                source=consent_source[:80],
+                recorded_by=recorded_by,
+            )
     volunteer.refresh_from_db()
     return volunteer
+
+
+def withdraw_volunteer_consent(*, volunteer: Volunteer, reason: str) -> bool:
+    """The volunteer no longer wants campaign texts (asks to cover): their consent is withdrawn, kept as evidence.
+
+    Texts about shifts they signed up for are service messages and continue; a STOP stops every text (the
+    messaging opt-out list). Returns whether a live consent was withdrawn.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        withdrawn = VolunteerConsent.objects.filter(volunteer=volunteer, withdrawn_at__isnull=True).update(
+            withdrawn_at=now, withdrawal_reason=(reason or "withdrawn")[:200]
+        )
+        Volunteer.objects.filter(pk=volunteer.pk).update(consent_given_at=None)
+    return bool(withdrawn)
 
 
 # --- Sign-up --------------------------------------------------------------------------------------

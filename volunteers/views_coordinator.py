@@ -116,6 +116,7 @@ class AssignView(ShiftManageView):
                     mobile=data["mobile"],
                     consent_wording=services.CONSENT_WORDING,
                     consent_source=f"coordinator {request.user.pk} recorded it",
+                    recorded_by=request.user,
                 )
                 services.sign_up(
                     shift=shift,

@@ -39,6 +39,8 @@ PUBLIC_VIEWS = {
     "volunteers:cover",
     # A volunteer's lobbying assignment by signed, expiring, revocable link.
     "lobbying:volunteer-link",
+    # The privacy notice, linked from every public form and a number's first campaign text.
+    "privacy:notice",
     # The API's shift list: places left, no names (writes still need a coordinator: DRF permission).
     "api-shift-list",
     "api-shift-detail",

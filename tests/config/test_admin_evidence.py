@@ -15,6 +15,9 @@ from messaging.models import OptOutEvent
 from tests.factories import SmsConsentFactory, UserFactory
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("everyone_consents")
+
 # Models whose rows are evidence (PECR consent and opt-outs, texts and their history, stance and sign-up history).
 # Names of apps still being written are listed too: they are checked as soon as the model exists.
 EVIDENCE = {
@@ -30,6 +33,7 @@ EVIDENCE = {
     "lobbying.result",
     "lobbying.proposedstance",
     "volunteers.signupchange",
+    "volunteers.volunteerconsent",
     "volunteers.signupevent",
     "volunteers.signuphistory",
     "privacy.auditevent",

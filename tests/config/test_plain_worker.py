@@ -26,6 +26,9 @@ from tests.support.celery_worker import (
 from tests.support.processes import wait_until
 from tests.support.redis_server import RedisServer
 
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("everyone_consents")
+
 Status = OutboundMessage.Status
 
 

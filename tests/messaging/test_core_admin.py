@@ -8,7 +8,8 @@ from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessag
 from tests.factories import UserFactory
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 
-pytestmark = pytest.mark.django_db
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_consents")]
 CHANGELISTS = ["outboundmessage", "outboundstatuschange", "inboundmessage", "optout", "optoutevent"]
 
 

@@ -9,6 +9,9 @@ from messaging.backends.console import ConsoleBackend
 from messaging.backends.twilio import TwilioBackend, classify
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("everyone_consents")
+
 
 def test_the_backend_follows_the_setting(settings):
     settings.SMS_BACKEND = "console"

@@ -14,7 +14,8 @@ from messaging.models import OutboundMessage
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 from tests.services import require_postgres
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("everyone_consents")]
 Status = OutboundMessage.Status
 ROUNDS = 10
 

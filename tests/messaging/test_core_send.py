@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import OptOutEvent, OutboundMessage, OutboundStatusChange
+from messaging.text import privacy_line
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 
-pytestmark = pytest.mark.django_db
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_consents")]
 NUMBER = "+447700900001"
 
 
@@ -46,7 +48,8 @@ def test_a_rolled_back_caller_queues_nothing(sms, django_capture_on_commit_callb
 def test_the_row_holds_the_number_in_e164_the_final_text_and_its_cost(sms):
     message = services.send_sms(to="07700 900001", body="Vote “FOR” – today", key="k1", purpose="briefing")
     assert message.to == NUMBER
-    assert message.body == 'Free Movement: Vote "FOR" - today\nReply STOP to opt out'
+    # The number's first campaign text: it also links the privacy notice.
+    assert message.body == 'Free Movement: Vote "FOR" - today\nReply STOP to opt out\n' + privacy_line()
     assert (message.status, message.encoding, message.segments, message.attempts) == ("queued", "GSM-7", 1, 0)
     assert list(message.status_changes.values_list("from_status", "to_status")) == [("", "queued")]
 

@@ -34,7 +34,13 @@ from tests.support.celery_worker import (
 )
 from tests.support.redis_server import RedisServer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("everyone_consents"),
+]
 
 Status = OutboundMessage.Status
 # The sweeper runs every 30 s; a lost message must be on its way again within about two minutes.

@@ -19,6 +19,7 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
     pytest.mark.xdist_group("processes"),
+    pytest.mark.usefixtures("everyone_consents"),  # made-up numbers: every one counts as consenting
 ]
 
 

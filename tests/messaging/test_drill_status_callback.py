@@ -12,6 +12,9 @@ from messaging.models import OutboundMessage
 from messaging.tasks import deliver
 from tests.messaging.fake_twilio import FakeTwilio
 
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("everyone_consents")
+
 Status = OutboundMessage.Status
 TO = "+447700900777"
 

@@ -6,6 +6,9 @@ from messaging.models import InboundMessage, OptOut, OptOutEvent, OutboundMessag
 from messaging.registry import register_reply_handler, unregister_reply_handler
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("everyone_consents")
+
 NUMBER = "+447700900123"
 
 

@@ -22,6 +22,9 @@ from tests.support.celery_worker import celery_broker
 from tests.support.processes import free_port
 from tests.support.redis_server import RedisServer
 
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("everyone_consents")
+
 Status = OutboundMessage.Status
 
 

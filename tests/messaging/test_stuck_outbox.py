@@ -12,7 +12,8 @@ from messaging.models import OutboundMessage
 from messaging.selectors import stuck_outbox
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.django_db
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_consents")]
 Status = OutboundMessage.Status
 
 

@@ -18,7 +18,8 @@ from messaging.backends import PermanentSendError, SendResult, TransientSendErro
 from messaging.models import OptOut, OptOutEvent, OutboundMessage
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (the `sms` fixture)
 
-pytestmark = pytest.mark.django_db
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_consents")]
 Status = OutboundMessage.Status
 NUMBER = "+447700900001"
 T0 = dt.datetime(2026, 9, 27, 9, 0, tzinfo=dt.UTC)  # in the past: later steps may run unfrozen

@@ -7,7 +7,8 @@ from messaging import services, tasks
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatusChange
 from tests.messaging.core_support import PUBLIC, post_signed, sms_fixture, twilio_signature  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_consents")]
 Status = OutboundMessage.Status
 NUMBER = "+447700900001"
 

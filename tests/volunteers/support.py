@@ -6,7 +6,7 @@ import zoneinfo
 import factory
 
 from tests.factories import ConferenceFactory
-from volunteers.models import Location, Role, Shift, Volunteer
+from volunteers.models import Location, Role, Shift, Volunteer, VolunteerConsent
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 # The test conference runs 26–29 September 2027; "now" in most tests is the Saturday before, at noon.
@@ -42,9 +42,18 @@ class ShiftFactory(factory.django.DjangoModelFactory):
 class VolunteerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Volunteer
+        skip_postgeneration_save = True
 
     name = factory.Faker("name")
     mobile = factory.Sequence(lambda n: f"+447700900{n % 1000:03d}")
     consent_given_at = factory.LazyFunction(lambda: NOW)
     consent_wording = "I agree to texts about my shifts."
     consent_source = "test"
+
+    @factory.post_generation
+    def consent(self, create, extracted, **kwargs):
+        """The evidence row register_volunteer writes (VolunteerConsent): what the consent checks read."""
+        if create and self.consent_given_at:
+            VolunteerConsent.objects.create(
+                volunteer=self, given_at=self.consent_given_at, wording=self.consent_wording, source=self.consent_source
+            )
