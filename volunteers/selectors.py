@@ -149,6 +149,7 @@ def volunteers_matching(*, mobile: str = "", email: str = ""):
 def personal_data_of_volunteer(volunteer) -> list[tuple[str, object]]:
     return [
         ("Volunteer record", Volunteer.objects.filter(pk=volunteer.pk)),
+        ("Consent to texts", VolunteerConsent.objects.filter(volunteer=volunteer).order_by("given_at", "pk")),
         ("Sign-ups", Signup.objects.filter(volunteer=volunteer).order_by("shift__starts_at", "pk")),
         ("Sign-up history", SignupChange.objects.filter(signup__volunteer=volunteer).order_by("at", "pk")),
         ("Shifts they lead", Shift.objects.filter(lead=volunteer).order_by("starts_at", "pk")),

@@ -15,7 +15,8 @@ from messaging.models import OutboundBatch, OutboundMessage, OutboundStatusChang
 from messaging.services import BatchText, send_batch
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.django_db
+# Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_consents")]
 Status = OutboundMessage.Status
 BATCH = "briefing:77"
 
