@@ -25,7 +25,7 @@ def consent_rows_for_existing_volunteers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("volunteers", "0001_initial"),
+        ("volunteers", "0002_volunteer_erased"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
