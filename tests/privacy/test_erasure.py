@@ -154,7 +154,7 @@ def test_a_volunteer_is_anonymised_past_shifts_kept_upcoming_place_passed_on(con
     assert volunteer_services.erase_volunteers(volunteer_ids=[val.pk]) == {"volunteers": 0, "signups_cancelled": 0}
 
 
-def test_messaging_keeps_statuses_and_counts_but_not_bodies_or_the_number(sms):
+def test_messaging_keeps_statuses_and_counts_but_not_bodies_or_the_number(sms, everyone_consents):
     sent = messaging_services.send_sms(to=ADA, body="Vote FOR composite 3", key="k-sent", purpose="briefing")
     waiting = messaging_services.send_sms(to=ADA, body="Vote FOR tomorrow", key="k-wait", purpose="briefing")
     other = messaging_services.send_sms(to=BEN, body="Vote FOR composite 3", key="k-ben", purpose="briefing")
@@ -215,7 +215,7 @@ def test_erasure_during_a_briefing_send_lets_nothing_out_afterwards(conference, 
     assert OutboundMessage.objects.get(pk=waiting).error_code == "erased"
 
 
-def test_texts_held_in_a_paused_briefing_are_skipped_and_never_sent_on_resume(ada, sms):
+def test_texts_held_in_a_paused_briefing_are_skipped_and_never_sent_on_resume(ada, sms, everyone_consents):
     batch = messaging_services.send_batch(
         [(ADA, "Vote FOR at 2pm", "briefing:2:delegate:1"), (BEN, "Vote FOR at 2pm", "briefing:2:delegate:2")],
         purpose="briefing",
