@@ -170,7 +170,7 @@ class SmsConsentInline(EvidenceAdminMixin, admin.TabularInline):
     """Consent is PECR evidence: shown here, changed only through delegates.services (record / withdraw)."""
 
     model = SmsConsent
-    fields = ("given_at", "method", "wording", "recorded_by", "withdrawn_at", "withdrawal_reason")
+    fields = ("given_at", "method", "wording", "recorded_by", "source", "withdrawn_at", "withdrawal_reason")
     readonly_fields = fields
 
 

@@ -511,6 +511,7 @@ class DelegateResource(CardvoteResource):
                 method=method,
                 wording=wording,
                 recorded_by=user if getattr(user, "is_authenticated", False) else None,
+                source="imported in the admin",
             )
             self._live_consents[instance.pk] = (method, wording)
 
@@ -1119,7 +1120,7 @@ def _first_seen(seen: dict, key: tuple, line: int) -> int | None:
 
 
 @transaction.atomic
-def apply_delegate_rows(*, conference: Conference, rows: list[DelegateRow], user=None) -> None:
+def apply_delegate_rows(*, conference: Conference, rows: list[DelegateRow], user=None, source: str = "") -> None:
     """Write planned rows: one bulk insert, one bulk update, then the consents they carry (via the service)."""
     now = timezone.now()
     created = [Delegate(conference=conference, **row.values) for row in rows if row.pk is None]
@@ -1138,7 +1139,7 @@ def apply_delegate_rows(*, conference: Conference, rows: list[DelegateRow], user
     if updates:
         _update_all(updates, sorted(changed_fields | {"updated_at"}))
     if consents:
-        services.record_imported_sms_consents(consents=consents, recorded_by=user)
+        services.record_imported_sms_consents(consents=consents, recorded_by=user, source=source)
 
 
 def _update_all(delegates: list[Delegate], field_names: list[str]) -> None:
@@ -1166,7 +1167,9 @@ def _update_all(delegates: list[Delegate], field_names: list[str]) -> None:
         cursor.execute(sql, params)
 
 
-def _delegates_report(parsed: ParsedFile, *, conference, user, dry_run, skip_bad_rows, progress) -> ImportReport:
+def _delegates_report(
+    parsed: ParsedFile, *, conference, user, dry_run, skip_bad_rows, progress, source=""
+) -> ImportReport:
     report = ImportReport(kind="delegates", dry_run=dry_run, skip_bad_rows=skip_bad_rows)
     planner = DelegatePlanner(conference)
     planned, problems = planner.plan(parsed, progress=progress)
@@ -1195,7 +1198,7 @@ def _delegates_report(parsed: ParsedFile, *, conference, user, dry_run, skip_bad
         )
     if not dry_run and report.ok:
         try:
-            apply_delegate_rows(conference=conference, rows=planned, user=user)
+            apply_delegate_rows(conference=conference, rows=planned, user=user, source=source)
         except IntegrityError:
             report.file_error = (
                 "The delegates changed while this file was being imported (another import or an edit). "
@@ -1216,10 +1219,12 @@ def import_delegates(
     chosen=None,
     skip_bad_rows=False,
     progress=None,
+    source: str = "",
 ) -> ImportReport:
     """Import a delegates CSV into ``conference`` (default: the current one).
 
     All or nothing unless ``skip_bad_rows``; ``chosen`` maps heading keys to fields (the preview's choices).
+    ``source`` names the file on the consents it carries (e.g. "imported file delegates.csv").
     """
     conference = conference or Conference.current()
     report = ImportReport(kind="delegates", dry_run=dry_run, skip_bad_rows=skip_bad_rows)
@@ -1230,7 +1235,13 @@ def import_delegates(
     if parsed is None:
         return report
     result = _delegates_report(
-        parsed, conference=conference, user=user, dry_run=dry_run, skip_bad_rows=skip_bad_rows, progress=progress
+        parsed,
+        conference=conference,
+        user=user,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+        progress=progress,
+        source=source,
     )
     result.columns, result.ignored = report.columns, report.ignored
     return result
@@ -1409,7 +1420,9 @@ def _run_pending(pending: PendingImport, *, dry_run: bool) -> ImportReport:
     def progress(done, total):
         PendingImport.objects.filter(pk=pending.pk).update(rows_done=done)
 
-    kwargs = {"conference": pending.conference} if pending.kind == "delegates" else {}
+    kwargs = {}
+    if pending.kind == "delegates":
+        kwargs = {"conference": pending.conference, "source": f"imported file {pending.file_name}".strip()}
     return _RUNNERS[pending.kind](
         data=bytes(pending.data),
         user=pending.created_by,

@@ -530,6 +530,11 @@ class SmsConsent(models.Model):
     method = models.CharField(max_length=20, choices=Method.choices)
     wording = models.TextField(help_text="What the person was told they were agreeing to, word for word.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where it came from: the imported file or list, the paper form's reference.",
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.CharField(max_length=200, blank=True)
 

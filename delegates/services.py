@@ -1,20 +1,46 @@
 """Writes that touch delegates and their consent. Views and imports call these; nothing else saves them."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from delegates.models import Delegate, SmsConsent
 
 
+def _check_consent_evidence(*, method: str, wording: str, recorded_by, source: str) -> None:
+    """What each way of giving consent must leave behind to be proof (PECR): the words, and who or where."""
+    errors = {}
+    if not (wording or "").strip():
+        errors["wording"] = "Record what the person was told they were agreeing to, word for word."
+    if method == SmsConsent.Method.IN_PERSON and recorded_by is None:
+        errors["recorded_by"] = "Verbal consent needs the coordinator who heard it."
+    if method == SmsConsent.Method.IMPORT and not (source or "").strip() and recorded_by is None:
+        errors["source"] = "Consent from an imported list needs the list it came from."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
-def record_sms_consent(*, delegate: Delegate, method: str, wording: str, recorded_by=None, given_at=None) -> SmsConsent:
-    """Record fresh consent, withdrawing any live one first so the history shows each grant."""
+def record_sms_consent(
+    *, delegate: Delegate, method: str, wording: str, recorded_by=None, given_at=None, source: str = ""
+) -> SmsConsent:
+    """Record fresh consent, withdrawing any live one first so the history shows each grant.
+
+    ``source``: where it came from (the imported file, a paper form's reference); verbal consent needs
+    ``recorded_by``, the coordinator who heard it. ValidationError per field when the proof is incomplete.
+    """
+    _check_consent_evidence(method=method, wording=wording, recorded_by=recorded_by, source=source)
     now = timezone.now()
     SmsConsent.objects.filter(delegate=delegate, withdrawn_at__isnull=True).update(
         withdrawn_at=now, withdrawal_reason="Replaced by a newer consent"
     )
     return SmsConsent.objects.create(
-        delegate=delegate, method=method, wording=wording, recorded_by=recorded_by, given_at=given_at or now
+        delegate=delegate,
+        method=method,
+        wording=wording,
+        recorded_by=recorded_by,
+        given_at=given_at or now,
+        source=source[:200],
     )
 
 
@@ -26,18 +52,27 @@ def withdraw_sms_consent(*, delegate: Delegate, reason: str) -> int:
 
 
 @transaction.atomic
-def record_imported_sms_consents(*, consents: list[tuple[int, str, str]], recorded_by=None) -> list[SmsConsent]:
+def record_imported_sms_consents(
+    *, consents: list[tuple[int, str, str]], recorded_by=None, source: str = ""
+) -> list[SmsConsent]:
     """Consent from an imported file, for many delegates at once: ``(delegate_id, method, wording)`` each.
 
     The same rule as record_sms_consent (a live consent is withdrawn, kept as history, then the new one
-    recorded), in two queries whatever the size of the file.
+    recorded), in two queries whatever the size of the file. ``source``: the file it came from.
     """
     now = timezone.now()
     SmsConsent.objects.filter(delegate_id__in=[c[0] for c in consents], withdrawn_at__isnull=True).update(
         withdrawn_at=now, withdrawal_reason="Replaced by a newer consent"
     )
     return SmsConsent.objects.bulk_create(
-        SmsConsent(delegate_id=delegate_id, method=method, wording=wording, recorded_by=recorded_by, given_at=now)
+        SmsConsent(
+            delegate_id=delegate_id,
+            method=method,
+            wording=wording,
+            recorded_by=recorded_by,
+            given_at=now,
+            source=source[:200],
+        )
         for delegate_id, method, wording in consents
     )
 

@@ -123,7 +123,7 @@ INVENTORY: dict[str, ModelInventory] = {
     "delegates.SmsConsent": ModelInventory(
         why="Proof of a delegate's consent to texts (PECR): when, how, the wording shown, its withdrawal.",
         personal={
-            **_all(D, "delegate", "given_at", "method", "wording", "withdrawn_at", "withdrawal_reason"),
+            **_all(D, "delegate", "given_at", "method", "wording", "source", "withdrawn_at", "withdrawal_reason"),
             "recorded_by": U,
         },
     ),

@@ -95,7 +95,9 @@ def test_renewed_consent_keeps_the_old_one_as_withdrawn_history(conference):
     first = record_sms_consent(
         delegate=delegate, method="paper_form", wording="Texts about votes", recorded_by=coordinator
     )
-    second = record_sms_consent(delegate=delegate, method="in_person", wording="Texts about votes, again")
+    second = record_sms_consent(
+        delegate=delegate, method="in_person", wording="Texts about votes, again", recorded_by=coordinator
+    )
 
     first.refresh_from_db()
     assert first.withdrawn_at is not None

@@ -53,7 +53,12 @@ def ada(conference, coordinator, motion):
         email="ada@example.org", notes="Met her at the fringe; partner works for the union.",
     )  # fmt: skip
     DelegateFactory(conference=conference, organisation=clp, first_name="Ben", last_name="Brown", mobile=BEN)
-    record_sms_consent(delegate=ada, method=SmsConsent.Method.IN_PERSON, wording="Ada Lovelace agreed at the stall.")
+    record_sms_consent(
+        delegate=ada,
+        method=SmsConsent.Method.IN_PERSON,
+        wording="Ada Lovelace agreed at the stall.",
+        recorded_by=coordinator,
+    )
     lobbying_services.record_stance(
         delegate=ada, motion=motion, level=Level.UNDECIDED, source=StanceChange.Source.COORDINATOR,
         recorded_by=coordinator, note="Worried about cost", at=timezone.now() - dt.timedelta(days=2),

@@ -23,7 +23,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, conference, dry_run, skip_bad_rows, **options):
         target = find_conference(conference)
-        report = import_delegates(data=read(path), conference=target, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+        report = import_delegates(
+            data=read(path),
+            conference=target,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            source=f"imported file {Path(path).name} (manage.py import_delegates)",
+        )
         finish(self, report)
 
 
