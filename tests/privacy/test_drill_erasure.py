@@ -26,6 +26,7 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
     pytest.mark.xdist_group("processes"),
+    pytest.mark.usefixtures("everyone_consents"),  # made-up numbers: every one counts as consenting
 ]
 # A provider call that began (after the worker's last check) just before the erasure committed may arrive a
 # moment after it: the network call is never made inside a transaction, so that instant cannot be locked out.
