@@ -434,6 +434,14 @@ def send_test_briefing(*, briefing, to_user):
     )
 
 
+def coordinator_consent_by_number(numbers: set[str]) -> dict:
+    """messaging's consent check: a coordinator's own mobile (CoordinatorProfile) takes their test briefings."""
+    from messaging.registry import ConsentDecision
+
+    mobiles = CoordinatorProfile.objects.filter(mobile__in=numbers).values_list("mobile", flat=True)
+    return dict.fromkeys(mobiles, ConsentDecision(True, "a coordinator's own mobile, given for test briefings"))
+
+
 # At most this many due briefings per beat run; the next run takes the rest.
 DUE_BATCH = 20
 
