@@ -152,7 +152,9 @@ def test_postgres_connections_dropped_while_workers_deliver_a_briefing(drill, co
     briefing = compose(conference, coordinator)
     drill.twilio.latency = 0.1
     killed = []
-    with drill.workers("up", "down", rate=20) as workers:
+    sent_at_first_drop = []
+    # 50 texts at 10/s take about 5.5 s: the drops (every 0.7 s from the fifth text on) land while most are unsent.
+    with drill.workers("up", "down", rate=10) as workers:
         briefings.send_briefing(briefing=briefing, sent_by=coordinator)
         ids = outbox_ids(briefing)
         connection.close()  # ours dies too; Django opens a new one on the next query
@@ -163,6 +165,8 @@ def test_postgres_connections_dropped_while_workers_deliver_a_briefing(drill, co
         def drop_connections():
             while not stop.is_set() and len(killed) < 5:
                 killed.append(terminate_other_backends())
+                if len(killed) == 1:
+                    sent_at_first_drop.append(len(drill.twilio.sends()))
                 stop.wait(0.7)
 
         dropper = threading.Thread(target=drop_connections)
@@ -170,7 +174,7 @@ def test_postgres_connections_dropped_while_workers_deliver_a_briefing(drill, co
         dropper.join(timeout=20)
         stop.set()
         connection.close()
-        sent_during = len(drill.twilio.sends())
+        sent_during = sent_at_first_drop[0] if sent_at_first_drop else len(numbers)
 
         drill.settle(ids, timeout=90)
         assert_each_recipient_got_exactly_one(drill, numbers, ids, workers)
@@ -178,5 +182,5 @@ def test_postgres_connections_dropped_while_workers_deliver_a_briefing(drill, co
         assert all(w.alive for w in workers), "a worker died of a dropped connection"
         answers_again(drill, conference, coordinator, range(860, 864), workers)
     assert sum(killed) > 0, "no connection was dropped: the drill proved nothing"
-    assert sent_during < len(numbers), "everything was sent before the drops: the drill proved nothing"
+    assert sent_during < len(numbers), "everything was sent before the first drop: the drill proved nothing"
     print(f"briefing postgres drill: dropped {killed} connections; {sent_during} sent by then; {drill.report(ids)}")
