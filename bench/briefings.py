@@ -20,7 +20,7 @@ environment points SMS_BACKEND=twilio at the real API.
    drama range, checked before sending: 300 at 10/s, 1,000 at 50/s), sent through --workers real
    `celery -A config worker` processes with SMS_RATE_PER_SECOND at that rate, the sweeper run every 30 s as
    beat would. Counted at the fake Twilio by outbox id (each request's status-callback URL carries it):
-   achieved ÷ configured rate (accepted texts over the span from first to last), the most in any one-second
+   achieved ÷ configured rate (accepted segments over the span from first to last), the most in any one-second
    window (never above the rate), duplicates and lost (both 0).
 
 It prints one table (figure, value, target, pass/short). Timings are never asserted; exit status 1 only if a
@@ -300,7 +300,7 @@ class Bench:
         from messaging.models import OutboundMessage
         from messaging.phones import is_fictional
         from messaging.tasks import sweep_outbox
-        from tests.messaging.fake_twilio import max_in_any_window
+        from tests.messaging.fake_twilio import segments_of
         from tests.support.celery_worker import running_workers
 
         wanted = min(round(rate * self.args.seconds), DRAMA_NUMBERS)
@@ -360,10 +360,15 @@ class Bench:
         duplicates = sum(n - 1 for n in per_id.values() if n > 1) + sum(n - 1 for n in per_text.values() if n > 1)
         lost = len(ids - set(per_id))
         strangers = len(set(per_id) - ids)  # texts at the fake Twilio that are not this briefing's
+        # SMS_RATE_PER_SECOND counts segments, as Twilio's throughput does: a text of two segments takes two slots
+        # (a number's first campaign text carries the privacy-notice line, so many texts here are two).
+        accepted = sorted(accepted, key=lambda r: r.at)
         times = [r.at for r in accepted]
-        span = max(times) - min(times) if len(times) > 1 else 0.0
-        achieved = (len(times) - 1) / span if span else 0.0
-        busiest = max_in_any_window(times)
+        segments = [segments_of(r.params.get("Body", "")) for r in accepted]
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        achieved = (sum(segments) - segments[-1]) / span if span else 0.0
+        texts_per_second = (len(times) - 1) / span if span else 0.0
+        busiest = max_segments_in_any_window(times, segments)
         if busiest > rate:  # show how the window filled: late requests bunching up, or slots booked too close
             crowded = busiest_window(times)
             print(
@@ -376,14 +381,26 @@ class Bench:
             f"statuses {dict(statuses)}, sweeps {len(sweeps)} (re-queued {sum(s['requeued'] for s in sweeps)})",
             flush=True,
         )
-        label = f"{rate:g}/s, {len(ids)} texts:"
+        label = f"{rate:g}/s, {len(ids)} texts ({sum(segments)} segments):"
         return [
-            Figure(f"{label} achieved ÷ configured", f"{achieved / rate:.3f} ({achieved:.1f}/s)", "≥ 0.95",
-                   achieved / rate >= 0.95),
-            Figure(f"{label} busiest 1 s window", str(busiest), f"≤ {rate:g}", busiest <= rate),
+            Figure(f"{label} achieved ÷ configured", f"{achieved / rate:.3f} ({achieved:.1f} segments/s, "
+                   f"{texts_per_second:.1f} texts/s)", "≥ 0.95", achieved / rate >= 0.95),
+            Figure(f"{label} busiest 1 s window (segments)", str(busiest), f"≤ {rate:g}", busiest <= rate),
             Figure(f"{label} duplicates", str(duplicates + strangers), "0", not (duplicates or strangers)),
             Figure(f"{label} lost", str(lost), "0", not lost),
         ]  # fmt: skip
+
+
+def max_segments_in_any_window(times, segments, window: float = 1.0) -> int:
+    """The most segments sent in any half-open window of ``window`` seconds (times sorted, segments alike)."""
+    best, start, inside = 0, 0, 0
+    for end, t in enumerate(times):
+        inside += segments[end]
+        while t - times[start] >= window:
+            inside -= segments[start]
+            start += 1
+        best = max(best, inside)
+    return best
 
 
 def busiest_window(times, window: float = 1.0) -> list[float]:

@@ -54,3 +54,11 @@ def test_every_delegate_is_numbered_in_delegation_order_and_the_delivery_sample_
     assert delegates.textable().count() == 9  # one consent each, the existing one kept
     assert bench.delegations_adding_up_to(conference, 6) == [first, second]  # whole delegations, at most 6
     assert all(is_fictional(d.mobile) for d in delegates)
+
+
+def test_the_busiest_window_counts_segments_as_the_rate_limit_does():
+    times = [0.0, 0.2, 0.4, 1.1, 1.15]
+    assert bench.max_segments_in_any_window(times, [1, 2, 2, 1, 1]) == 6  # 0.2–1.15: 2 + 2 + 1 + 1
+    assert bench.max_segments_in_any_window(times, [3, 1, 1, 1, 1]) == 5  # 0.0–0.4, and 0.2–1.15 holds only 4
+    assert bench.max_segments_in_any_window([0.0, 1.0], [2, 2]) == 2  # a window is half-open
+    assert bench.max_segments_in_any_window([], []) == 0
