@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     database_url = os.environ.get("BENCH_HTTP_DATABASE_URL") or DEFAULT_DATABASE_URL
     ensure_database(database_url)
 
-    from bench.signups import start_gunicorn
+    from bench.signups import served_environment, start_gunicorn
     from tests.support.processes import bounded, free_port, stop_group
     from tests.support.redis_server import RedisServer
 
@@ -55,18 +55,7 @@ def main(argv=None) -> int:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cardvote-bench-http-")))
         redis = stack.enter_context(RedisServer(workdir=tmp, lifetime=lifetime))
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("SMS_", "TWILIO_", "DATABASE_URL", "REDIS_URL"))
-        }
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings",
-            DATABASE_URL=database_url,
-            REDIS_URL=redis.url(),
-            CARDVOTE_VAR_DIR=str(tmp),
-            DJANGO_DEBUG="false",
-            LOG_LEVEL="warning",
-        )
-        os.environ.update(env)
+        env = served_environment(database_url=database_url, redis_url=redis.url(), var_dir=tmp)
 
         import django
 

@@ -50,6 +50,24 @@ def parse_args(argv):
     return args
 
 
+def served_environment(*, database_url, redis_url, var_dir, **extra) -> dict:
+    """The environment of a bench that serves the app through gunicorn: its own database, Redis and var dir,
+    production-like (DEBUG off), nothing inherited that could reach a real SMS provider. Also applied to this
+    process, which sets the database up before gunicorn starts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMS_", "TWILIO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        CARDVOTE_VAR_DIR=str(var_dir),
+        DJANGO_DEBUG="false",
+        LOG_LEVEL="warning",
+        **extra,
+    )
+    os.environ.update(env)
+    return env
+
+
 def start_gunicorn(env, port, args, log_path, lifetime):
     from tests.support.processes import bounded, wait_until
 
@@ -156,21 +174,14 @@ def main(argv=None) -> int:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cardvote-bench-signups-")))
         redis = stack.enter_context(RedisServer(workdir=tmp, lifetime=lifetime))
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("SMS_", "TWILIO_", "DATABASE_URL", "REDIS_URL"))
-        }
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings",
-            DATABASE_URL=database_url,
-            REDIS_URL=redis.url(),
-            CARDVOTE_VAR_DIR=str(tmp),
-            DJANGO_DEBUG="false",
-            LOG_LEVEL="warning",
+        env = served_environment(
+            database_url=database_url,
+            redis_url=redis.url(),
+            var_dir=tmp,
             # The bench comes from one IP: lift the per-IP limit so it measures sign-ups, not the limiter.
             VOLUNTEER_SIGNUP_RATE_PER_IP="100000/h",
             VOLUNTEER_SIGNUP_RATE_PER_NUMBER="100/h",
         )
-        os.environ.update(env)
 
         import django
 
