@@ -21,6 +21,18 @@ def number_hash(number: str) -> str:
     return hmac.new(_key(), (number or "").encode(), hashlib.sha256).hexdigest()
 
 
+def number_hashes(numbers) -> dict[str, str]:
+    """number_hash of each number, at about half the cost per number: the keyed state is built once and copied
+    (a briefing hashes thousands)."""
+    keyed = hmac.new(_key(), digestmod=hashlib.sha256)
+    hashes = {}
+    for number in numbers:
+        digest = keyed.copy()
+        digest.update((number or "").encode())
+        hashes[number] = digest.hexdigest()
+    return hashes
+
+
 # --- Erasure ---------------------------------------------------------------------------------------------------------
 
 # What a number becomes in the outbox, the inbox and the opt-out history once its owner is erased.

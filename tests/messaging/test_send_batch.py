@@ -116,3 +116,41 @@ def test_the_number_of_queries_does_not_grow_with_the_batch(sms, dispatched, dja
     # texted before (for the privacy line), outbox INSERT, history INSERT, release savepoint
     with django_assert_max_num_queries(10):
         send_batch(texts(300, "pinned"), purpose="briefing")
+
+
+# --- The opt-out check at any size: one query, the same answer by number or by keyed hash -------------------------
+
+
+def _opt_out_list() -> dict[str, str]:
+    """One number opted out, one whose owner was erased (the list keeps only the hash), one back in by START."""
+    services.opt_out("+447700900001", source="sms_keyword")
+    services.opt_out("+447700900002", source="sms_keyword")
+    services.forget_opt_out_number(number="+447700900002")
+    services.opt_out("+447700900003", source="sms_keyword")
+    services.opt_in("+447700900003", source="sms_keyword")
+    services.opt_out("+447700999999", source="sms_keyword")  # someone outside the batch
+    return {"listed": "+447700900001", "erased": "+447700900002", "back_in": "+447700900003"}
+
+
+@pytest.mark.parametrize("size", [5, services.OPT_OUT_SCAN_ABOVE + 300], ids=["targeted", "whole-list"])
+def test_opted_out_numbers_matches_by_number_or_hash_in_one_query_at_any_size(size, django_assert_num_queries):
+    cases = _opt_out_list()
+    numbers = {f"+447700900{n:03d}" for n in range(size)}
+    with django_assert_num_queries(1):  # the opt-out rows: by number or hash, or the whole list for a big batch
+        found = services.opted_out_numbers(numbers)
+    assert found == {cases["listed"], cases["erased"]}
+
+
+def test_a_big_batch_skips_a_number_the_list_keeps_only_as_a_hash(sms, dispatched):
+    cases = _opt_out_list()
+    result = send_batch(texts(services.OPT_OUT_SCAN_ABOVE + 50, "big"), purpose="briefing")
+    skipped = dict(OutboundMessage.objects.filter(pk__in=result.skipped).values_list("to", "error_code"))
+    assert skipped == {cases["listed"]: "opted_out", cases["erased"]: "opted_out"}
+    assert len(result.queued) == services.OPT_OUT_SCAN_ABOVE + 48
+
+
+def test_the_opt_out_check_costs_the_same_queries_either_side_of_the_whole_list_threshold(sms, dispatched):
+    require_postgres()  # bulk_create returns ids in one INSERT on PostgreSQL
+    _opt_out_list()
+    below = _queries_for(services.OPT_OUT_SCAN_ABOVE - 10, "below")
+    assert _queries_for(services.OPT_OUT_SCAN_ABOVE + 400, "above") == below
