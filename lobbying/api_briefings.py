@@ -102,14 +102,22 @@ class CancelSerializer(serializers.Serializer):
 class ExampleSerializer(serializers.Serializer):
     delegate_id = serializers.IntegerField()
     name = serializers.CharField()
-    text = serializers.CharField(help_text="Exactly what the phone shows: sender name, body, STOP line.")
+    text = serializers.CharField(
+        help_text="Exactly what the phone shows: sender name, body, STOP line, and on a first text the privacy line."
+    )
     segments = serializers.IntegerField()
+    first_contact = serializers.BooleanField(
+        help_text="Our first campaign text to this number: it also links the privacy notice."
+    )
 
 
 class PreviewSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    segments = serializers.IntegerField(help_text="For the whole briefing, summed over recipients.")
+    segments = serializers.IntegerField(
+        help_text="For the whole briefing, summed over recipients (first texts include the privacy line)."
+    )
     max_segments = serializers.IntegerField()
+    first_contacts = serializers.IntegerField(help_text="Recipients whose text also links the privacy notice.")
     encoding = serializers.CharField()
     cost = serializers.DecimalField(max_digits=10, decimal_places=4)
     examples = ExampleSerializer(many=True)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from delegates.models import Delegate, Organisation, Region, Section
@@ -30,6 +30,7 @@ from messaging import services as messaging
 from messaging import text as sms_text
 from messaging.models import OPEN_STATUSES, OutboundMessage
 from messaging.phones import normalise_mobile
+from messaging.selectors import campaign_texts_written
 from messaging.services import BatchText, send_batch, send_sms
 
 MERGE_FIELDS = ("first_name", "organisation", "motion")
@@ -551,8 +552,9 @@ def _render_row(briefing, row) -> str:
 class Example:
     delegate_id: int
     name: str
-    text: str  # exactly what the phone shows: sender name, body, STOP line
+    text: str  # exactly what the phone shows: sender name, body, STOP line (and the privacy line on a first text)
     segments: int
+    first_contact: bool = False  # our first campaign text to this number: it links the privacy notice
 
 
 @dataclass
@@ -563,17 +565,23 @@ class BriefingPreview:
     encoding: str  # UCS-2 if any recipient's text needs it
     cost: Decimal
     examples: list[Example]
+    first_contacts: int = 0  # recipients whose text carries the privacy notice line
 
 
 def preview_briefing(*, briefing) -> BriefingPreview:
-    """Count, segments and cost of sending now, and what three real recipients would receive. One query for
-    the audience (plus the motion if not loaded)."""
-    count = segments = max_segments = 0
+    """Count, segments and cost of sending now, and what three real recipients would receive, counted as
+    send_batch will write them: a number's first campaign text also carries the privacy notice line (often a
+    second segment). One query for the audience, whether each was texted before a subquery (plus the motion if
+    not loaded)."""
+    count = segments = max_segments = first_contacts = 0
     encoding = sms_text.GSM7
     examples = []
-    for row in audience(briefing).values("pk", "first_name", "last_name", "organisation__name"):
-        info = sms_text.compose(_render_row(briefing, row), marketing=True)
+    rows = audience(briefing).annotate(texted_before=Exists(campaign_texts_written().filter(to=OuterRef("mobile"))))
+    for row in rows.values("pk", "first_name", "last_name", "organisation__name", "texted_before"):
+        first_contact = not row["texted_before"]  # a mobile is unique within a conference: no repeats here
+        info = sms_text.compose(_render_row(briefing, row), marketing=True, first_contact=first_contact)
         count += 1
+        first_contacts += first_contact
         segments += info.segments
         max_segments = max(max_segments, info.segments)
         if info.encoding == sms_text.UCS2:
@@ -585,6 +593,7 @@ def preview_briefing(*, briefing) -> BriefingPreview:
                     name=f"{row['first_name']} {row['last_name']}".strip(),
                     text=info.text,
                     segments=info.segments,
+                    first_contact=first_contact,
                 )
             )
     return BriefingPreview(
@@ -594,4 +603,5 @@ def preview_briefing(*, briefing) -> BriefingPreview:
         encoding=encoding,
         cost=sms_text.estimate_cost(segments),
         examples=examples,
+        first_contacts=first_contacts,
     )

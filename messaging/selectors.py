@@ -36,6 +36,12 @@ class StuckOutbox:
         )
 
 
+def campaign_texts_written():
+    """Campaign texts written and not skipped: once a number has one, its later texts leave out the privacy
+    notice line (services.send_sms / send_batch; a briefing's preview counts the same way)."""
+    return OutboundMessage.objects.filter(marketing=True).exclude(status=OutboundMessage.Status.SKIPPED)
+
+
 def stuck_outbox(*, now=None, older_than: timedelta = STUCK_AFTER) -> StuckOutbox:
     """Texts `queued` for longer than ``older_than`` and due now: one aggregate query.
 

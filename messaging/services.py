@@ -30,6 +30,7 @@ from messaging.models import (
 from messaging.phones import normalise_mobile
 from messaging.privacy import number_hash, number_hashes
 from messaging.registry import ConsentDecision, check_consent, get_reply_handler
+from messaging.selectors import campaign_texts_written
 from messaging.text import clean, compose
 
 logger = logging.getLogger(__name__)
@@ -261,12 +262,7 @@ def _numbers_texted_before(numbers: set[str]) -> set[str]:
     """Which of these numbers already had a campaign text written (not skipped): one query."""
     if not numbers:
         return set()
-    return set(
-        OutboundMessage.objects.filter(to__in=numbers, marketing=True)
-        .exclude(status=Status.SKIPPED)
-        .values_list("to", flat=True)
-        .distinct()
-    )
+    return set(campaign_texts_written().filter(to__in=numbers).values_list("to", flat=True).distinct())
 
 
 # --- Sending in bulk --------------------------------------------------------------------------------

@@ -83,7 +83,9 @@ def test_a_coordinator_composes_previews_sends_and_watches_a_briefing_land(
     assert page.locator("#preview-count").inner_text() == str(count)
     examples = page.locator(".sms-bubble")
     assert examples.count() == 3
-    assert examples.first.inner_text().endswith("please vote FOR.\nReply STOP to opt out")
+    # A demo delegate we never texted: their first campaign text also links the privacy notice.
+    first = examples.first.inner_text()
+    assert "please vote FOR.\nReply STOP to opt out\nPrivacy: " in first and first.endswith("/privacy/")
     shot(page, f"briefing-preview-{viewport_name}")
     _fits_the_screen(page)
 

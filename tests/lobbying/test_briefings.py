@@ -63,9 +63,12 @@ def test_merge_fields_fill_in_each_recipients_own_name_organisation_and_motion(
 
     preview = briefings.preview_briefing(briefing=briefing)
     assert preview.count == 1
+    # Ada's first campaign text from us also links the privacy notice: the preview shows it and counts it.
     assert preview.examples[0].text == (
-        "Free Movement: Hi Ada of Wirral West: vote FOR Composite 3: Scrap the cap\nReply STOP to opt out"
+        "Free Movement: Hi Ada of Wirral West: vote FOR Composite 3: Scrap the cap\nReply STOP to opt out\n"
+        + privacy_line()
     )
+    assert preview.examples[0].first_contact and preview.first_contacts == 1
     assert (preview.segments, str(preview.cost)) == (1, "0.0400")  # 4p a segment in the test settings
 
     result = briefings.send_briefing(briefing=briefing, sent_by=coordinator)
@@ -75,9 +78,8 @@ def test_merge_fields_fill_in_each_recipients_own_name_organisation_and_motion(
     assert recipient.body == "Hi Ada of Wirral West: vote FOR Composite 3: Scrap the cap"
     assert recipient.idempotency_key == f"briefing:{briefing.pk}:delegate:{ada.pk}"
     message = OutboundMessage.objects.get(idempotency_key=recipient.idempotency_key)
-    # Ada's first campaign text from us also links the privacy notice.
-    first_text = f"{preview.examples[0].text}\n{privacy_line()}"
-    assert (message.to, message.body, message.purpose) == ("+447700900001", first_text, "briefing")
+    assert (message.to, message.body, message.purpose) == ("+447700900001", preview.examples[0].text, "briefing")
+    assert message.segments == preview.segments
     briefing.refresh_from_db()
     assert briefing.status == Briefing.Status.SENDING
     history = list(BriefingStatusChange.objects.filter(briefing=briefing).values_list("from_status", "to_status"))
@@ -209,6 +211,42 @@ def test_the_audience_follows_stance_section_region_and_organisation_filters(con
     assert picked(sections=[Section.AFFILIATES]) == {"gmb_for"}
     assert picked(regions=[Region.NORTH_WEST], stance_levels=[Level.FOR]) == {"nw_for"}
     assert picked(organisations=[hackney, gmb]) == {"ldn_for", "gmb_for"}
+
+
+def test_the_preview_counts_the_privacy_line_only_where_a_recipient_gets_their_first_text(
+    conference, coordinator, motion, sms, dispatched
+):
+    """A mix: never texted; texted before (no line); texted before but that text was skipped (still a first
+    text). A body long enough that the privacy line makes a second segment: the preview's examples, segments
+    and cost must be exactly what send_batch writes."""
+    wirral = OrganisationFactory(name="Wirral West", region=Region.NORTH_WEST)
+    new = consenting(conference=conference, organisation=wirral, first_name="Ada", mobile="+447700900001")
+    known = consenting(conference=conference, organisation=wirral, first_name="Bo", mobile="+447700900002")
+    skipped_before = consenting(conference=conference, organisation=wirral, first_name="Cy", mobile="+447700900003")
+    also_new = consenting(conference=conference, organisation=wirral, first_name="Di", mobile="+447700900004")
+    earlier = messaging_services.send_sms(to=known.mobile, body="Welcome to conference", key="earlier:bo", purpose="t")
+    assert privacy_line() in earlier.body
+    messaging_services.opt_out(skipped_before.mobile, source="coordinator")
+    messaging_services.send_sms(to=skipped_before.mobile, body="Welcome", key="earlier:cy", purpose="t")
+    messaging_services.opt_in(skipped_before.mobile, source="coordinator")
+    body = "Hi {first_name} of {organisation}: {motion} is up after lunch, please be in the hall and vote FOR."
+    briefing = compose(conference, coordinator, motion=motion, body=body)
+
+    preview = briefings.preview_briefing(briefing=briefing)
+    shown = {e.delegate_id: (e.first_contact, e.segments) for e in preview.examples}
+    assert shown == {new.pk: (True, 2), known.pk: (False, 1), skipped_before.pk: (True, 2)}
+    for example in preview.examples:
+        assert example.text.endswith(privacy_line()) == example.first_contact
+    assert (preview.count, preview.first_contacts, preview.segments, preview.max_segments) == (4, 3, 7, 2)
+
+    briefings.send_briefing(briefing=briefing, sent_by=coordinator)
+    sent = list(OutboundMessage.objects.filter(batch=f"briefing:{briefing.pk}"))
+    bodies = {m.idempotency_key.rsplit(":", 1)[1]: m.body for m in sent}
+    for example in preview.examples:
+        assert bodies[str(example.delegate_id)] == example.text
+    assert privacy_line() in bodies[str(also_new.pk)]
+    assert sum(m.segments for m in sent) == preview.segments
+    assert preview.cost == sum(m.cost_estimate for m in sent)
 
 
 def _queries_to_preview_and_send(conference, coordinator, motion, size):
