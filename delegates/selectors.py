@@ -3,12 +3,65 @@
 `delegates` is the base of the domain: nothing here knows about lobbying or volunteers.
 """
 
+import functools
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.urls import reverse
 
+from config.caching import aggregate_of, cached_by_watermark, read_watermark
 from delegates.models import Delegate, Organisation, Region, Section, SmsConsent
+from messaging.models import OptOut
+
+
+@functools.cache  # the expressions only: built once per process, copied by Django whenever a query uses them
+def roster_watermark_parts() -> dict:
+    """Watermark parts (config/caching.py) that move whenever the conference's delegates or any organisation
+    change: latest edit and row count of each (a count catches deletions)."""
+    return {
+        "delegates_edited": aggregate_of(Delegate, "conference", Max("updated_at")),
+        "delegates": aggregate_of(Delegate, "conference", Count("id")),
+        "organisations_edited": aggregate_of(Organisation, None, Max("updated_at")),  # across conferences
+        "organisations": aggregate_of(Organisation, None, Count("id")),
+    }
+
+
+@functools.cache
+def overview_watermark_parts() -> dict:
+    """What the dashboard overview depends on: the roster, SMS consents given and withdrawn (of every conference:
+    an index lookup and a small count rather than a join), and opt-outs (STOP and START change a row's
+    updated_at and the count; erasure blanks its number)."""
+    return {
+        **roster_watermark_parts(),
+        "consents_newest": aggregate_of(SmsConsent, None, Max("id")),
+        "consents_withdrawn": aggregate_of(SmsConsent, None, Count("id", filter=Q(withdrawn_at__isnull=False))),
+        "opt_outs_changed": aggregate_of(OptOut, None, Max("updated_at")),
+        "opt_outs": aggregate_of(OptOut, None, Count("id", filter=Q(opted_out=True))),
+        "opt_out_numbers": aggregate_of(OptOut, None, Count("id", filter=~Q(number=""))),
+    }
+
+
+def dashboard_overview(*, conference, marks: dict | None = None) -> dict:
+    """`conference_overview` and the over-entitlement alert (as "entitlement_alert"), computed once per change of
+    their data (and per minute) and shared through the cache. `marks`: watermark values the page already read
+    with other parts (`overview_watermark_parts`), else read here in one query."""
+    parts = overview_watermark_parts()
+    marks = marks if marks is not None else read_watermark(conference, parts)
+    watermark = (
+        *(marks[name] for name in parts),
+        conference.clp_section_weight,
+        conference.affiliate_section_weight,
+    )
+
+    def compute():
+        return {
+            **conference_overview(conference=conference),
+            "entitlement_alert": over_entitlement_alert(conference=conference),
+        }
+
+    return cached_by_watermark(
+        key_prefix=f"overview:{conference.pk}", watermark=watermark, parts=("dashboard-overview",), compute=compute
+    )
 
 
 def conference_overview(*, conference) -> dict:

@@ -6,6 +6,7 @@ moment. On PostgreSQL that is DISTINCT ON over the `stance_latest` index; elsewh
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -30,7 +31,9 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from config.caching import aggregate_of, read_watermark
 from delegates.models import Delegate, Organisation, Region, Section
+from delegates.selectors import roster_watermark_parts
 from lobbying.models import (
     ALL_LEVELS,
     ASSIGNMENT_SALT,
@@ -816,42 +819,33 @@ def people_for(rows, *, key=lambda row: row.idempotency_key) -> dict:
     return {r.idempotency_key: r.delegate for r in recipients}
 
 
-def whip_watermark(conference) -> tuple:
-    """Everything the whip panels depend on, summarised in ONE query: the newest stance change, and the latest
-    edit and row count of the conference's delegates, organisations, motions and results.
+@functools.cache  # the expressions only: built once per process, copied by Django whenever a query uses them
+def whip_watermark_parts() -> dict:
+    """Everything the whip panels and counts depend on, as named watermark parts (config/caching.py): the newest
+    stance change and result, the section weights, and the latest edit and row count of the conference's
+    delegates, organisations and motions.
 
     Each count catches deletions; each max(updated_at) catches edits (bulk updates in imports and services set
-    updated_at too). Stance changes are append-only, so their newest id is enough. Cheap: index scans.
+    updated_at too). Stance changes and results are append-only, so the newest id of all (an index lookup, not a
+    scan of the conference's rows) moves with every new one; a result removed is caught by the count.
     """
+    return {
+        "clp_section_weight": "clp_section_weight",
+        "affiliate_section_weight": "affiliate_section_weight",
+        "stance_newest": aggregate_of(StanceChange, None, Max("id")),
+        **roster_watermark_parts(),
+        "motions_edited": aggregate_of(Motion, "conference", Max("updated_at")),
+        "motions": aggregate_of(Motion, "conference", Count("id")),
+        "results_newest": aggregate_of(Result, None, Max("id")),
+        "results": aggregate_of(Result, None, Count("id")),
+    }
 
-    def one(model, conference_path, aggregate):
-        """The aggregate over the conference's rows of `model` (all rows without a path), as a scalar subquery."""
-        rows = model.objects.order_by()
-        if conference_path:
-            rows = rows.filter(**{conference_path: OuterRef("pk")}).values(conference_path)
-        else:
-            rows = rows.annotate(everything=Value(1)).values("everything")
-        return Subquery(rows.annotate(v=aggregate).values("v")[:1])
 
-    row = (
-        type(conference)
-        .objects.filter(pk=conference.pk)
-        .values_list(
-            "clp_section_weight",
-            "affiliate_section_weight",
-            one(StanceChange, "motion__conference", Max("id")),
-            one(Delegate, "conference", Max("updated_at")),
-            one(Delegate, "conference", Count("id")),
-            one(Organisation, None, Max("updated_at")),  # organisations live across conferences
-            one(Organisation, None, Count("id")),
-            one(Motion, "conference", Max("updated_at")),
-            one(Motion, "conference", Count("id")),
-            one(Result, "motion__conference", Max("id")),
-            one(Result, "motion__conference", Count("id")),
-        )
-        .first()
-    )
-    return tuple(row or ())
+def whip_watermark(conference, marks: dict | None = None) -> tuple:
+    """The whip's watermark in ONE query, or picked out of `marks` a page has already read with other parts."""
+    parts = whip_watermark_parts()
+    marks = marks if marks is not None else read_watermark(conference, parts)
+    return tuple(marks[name] for name in parts)
 
 
 # Subject access (privacy composes these; each returns (title, queryset) pairs) ----------------------------------

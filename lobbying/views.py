@@ -47,10 +47,13 @@ from lobbying.models import (
 )
 
 
-def dashboard_whip(request, conference) -> dict:
-    """The dashboard's whip section: the panels (as of now, or the moment asked for), their alerts, the picker."""
+def dashboard_whip(request, conference, marks: dict | None = None) -> dict:
+    """The dashboard's whip section: the panels (as of now, or the moment asked for), their alerts, the picker.
+
+    `marks`: the whip's watermark values if the page has read them already (`selectors.whip_watermark_parts`).
+    """
     as_of, form = read_as_of(request, conference)
-    panels = whip_panels.whip_panels(conference=conference, as_of=as_of)
+    panels = whip_panels.whip_panels(conference=conference, as_of=as_of, marks=marks)
     return {"whip_panels_html": panels.html, "whip_alerts": panels.alerts, "whip_as_of": as_of, "whip_form": form}
 
 

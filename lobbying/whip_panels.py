@@ -3,24 +3,21 @@
 The dashboard and its live fragment (polled every few seconds by every coordinator with the page open) show the
 same panels: six motions with their section and region tables are a few hundred cells, and rendering them costs
 several times the SQL behind them. So the rendered HTML is cached in the shared cache (Redis in production:
-every web process sees the same entry) under a key made of `selectors.whip_watermark` (one cheap query that
-changes whenever a stance, delegate, organisation, motion or result does) and the current minute (the "since
-yesterday" figures move with the clock). A stale panel is therefore at most a minute behind the clock and never
-behind the data. If the cache is down (django-redis ignores its errors) every request renders, as before.
+every web process sees the same entry) under a key made of `selectors.whip_watermark` (scalar aggregates that
+change whenever a stance, delegate, organisation, motion or result does, read in one query) and the current
+minute (the "since yesterday" figures move with the clock): config/caching.py. A stale panel is therefore at
+most a minute behind the clock and never behind the data. If the cache is down every request renders.
 """
 
-import hashlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from config.caching import cached_by_watermark
 from lobbying import selectors
 
 TEMPLATE = "lobbying/_whip_panels.html"
-CACHE_SECONDS = 120
 
 
 @dataclass
@@ -47,28 +44,22 @@ def _losing_alerts(counts) -> list[dict]:
     return alerts
 
 
-def cached_whip(*, conference, parts: tuple, compute):
+def cached_whip(*, conference, parts: tuple, compute, marks: dict | None = None):
     """`compute()` once per change of the whip's data (and per minute), shared by every process through the cache.
 
     `parts` names what is computed (and for which parameters); `compute` must return something picklable.
+    `marks`: watermark values the page already read (`selectors.whip_watermark_parts`), else read here.
     """
-    watermark = selectors.whip_watermark(conference)
-    minute = timezone.now().strftime("%Y%m%d%H%M")
-    digest = hashlib.sha256(repr((watermark, minute, parts)).encode()).hexdigest()[:32]
-    key = f"whip:{conference.pk}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CACHE_SECONDS)
-    return value
+    watermark = selectors.whip_watermark(conference, marks)
+    return cached_by_watermark(key_prefix=f"whip:{conference.pk}", watermark=watermark, parts=parts, compute=compute)
 
 
-def whip_panels(*, conference, as_of=None) -> WhipPanels:
+def whip_panels(*, conference, as_of=None, marks: dict | None = None) -> WhipPanels:
     """The rendered panels (live, or as of a past moment) and their alerts: from the cache when nothing changed."""
 
     def compute():
         counts = selectors.whip_panels(conference=conference, as_of=as_of)
         return {"html": str(render_to_string(TEMPLATE, {"whip_counts": counts})), "alerts": _losing_alerts(counts)}
 
-    panels = cached_whip(conference=conference, parts=("panels", TEMPLATE, as_of), compute=compute)
+    panels = cached_whip(conference=conference, parts=("panels", TEMPLATE, as_of), compute=compute, marks=marks)
     return WhipPanels(html=mark_safe(panels["html"]), alerts=panels["alerts"])  # noqa: S308 (our own template)

@@ -1,14 +1,19 @@
 """Coordinator pages: who may see them, what they show, and that their query counts stay flat."""
 
 import csv
+import datetime as dt
 import io
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from delegates import selectors, services
 from delegates.models import Delegate, Organisation, Region, SmsConsent
+from messaging import services as messaging_services
 from messaging.models import OptOut
 from tests.factories import ConferenceFactory, DelegateFactory, OrganisationFactory, SmsConsentFactory, UnionFactory
 
@@ -119,6 +124,47 @@ def test_dashboard_card_vote_by_region_counts_a_clp_once_however_many_attend(coo
     assert rows[Region.LONDON]["vote_share"] == 31.2
     sections = {row["label"]: row for row in coordinator_client.get(reverse("dashboard")).context["section_rows"]}
     assert sections["Affiliates"]["votes"] == 450_000
+
+
+def test_the_cached_overview_follows_every_change_it_depends_on(coordinator_client, cast):
+    """The overview is cached per watermark (config/caching.py): an unchanged request takes it from the cache,
+    and a consent given or withdrawn, a STOP or START, an attendance or a membership change each refresh it."""
+    url = reverse("dashboard")
+
+    def overview():
+        context = coordinator_client.get(url).context
+        return context["consented"], context["delegates"]["attending"], context["section_rows"][0]["votes"]
+
+    assert overview() == (2, 4, 3200)
+    with mock.patch("delegates.selectors.conference_overview", wraps=selectors.conference_overview) as computed:
+        assert overview() == (2, 4, 3200)
+    assert computed.call_count == 0  # nothing changed: from the cache
+
+    services.withdraw_sms_consent(delegate=cast["cat"], reason="asked by phone")
+    assert overview()[0] == 1
+    services.record_sms_consent(
+        delegate=cast["bob"], method=SmsConsent.Method.WEB_FORM, wording="Texts about conference votes"
+    )
+    assert overview()[0] == 2
+    messaging_services.opt_out(cast["ann"].mobile, source="sms", keyword="STOP")
+    assert overview()[0] == 1
+    messaging_services.opt_in(cast["ann"].mobile, source="sms", keyword="START")
+    assert overview()[0] == 2
+
+    cast["dev"].is_attending = False
+    cast["dev"].save()
+    assert overview()[1] == 3
+    cast["hackney"].membership = 2500
+    cast["hackney"].save()
+    assert overview()[2] == 3700
+
+    later = timezone.now() + dt.timedelta(minutes=1)
+    with (
+        mock.patch("config.caching.timezone.now", return_value=later),
+        mock.patch("delegates.selectors.conference_overview", wraps=selectors.conference_overview) as computed,
+    ):
+        overview()
+    assert computed.call_count == 1  # a new minute: computed again, as the whip panels are
 
 
 # --- Organisations ------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def test_the_cached_panels_follow_every_change_their_numbers_depend_on(coordinat
 
     later = timezone.now() + dt.timedelta(minutes=1)
     with (
-        mock.patch("lobbying.whip_panels.timezone.now", return_value=later),
+        mock.patch("config.caching.timezone.now", return_value=later),
         mock.patch("lobbying.whip_panels.selectors.whip_panels", wraps=selectors.whip_panels) as computed,
     ):
         coordinator_client.get(url)
