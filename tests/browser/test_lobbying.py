@@ -33,14 +33,16 @@ def demo(db):
     coordinator = CoordinatorFactory(username="coordinator", password=PASSWORD)
     conference = Conference.current()
     composite = Motion.objects.get(conference=conference, composite_number=3)
-    # An affiliate delegate not yet for it: one stance moves the affiliates' "for" count by one.
+    # An affiliate delegate not yet for it: one stance moves the affiliates' "for" count by one. The biggest card
+    # vote, so they head the stance list (ordered by card vote, 50 a page) the cell opens, whatever the seed gave.
     delegate = (
         selectors.delegates_with_stance(
             motion=composite, levels=["undecided", "leaning_for", "leaning_against", "against", "unknown"]
         )
         .attending()
         .exclude(organisation__kind="clp")
-        .order_by("pk")
+        .with_card_vote()
+        .order_by("-card_vote", "pk")
         .first()
     )
     return {
