@@ -10,6 +10,7 @@ from django.utils import timezone
 from delegates import rules
 from messaging.models import OptOut
 from messaging.phones import normalise_mobile
+from messaging.privacy import NumberHash
 
 
 class Conference(models.Model):
@@ -356,10 +357,16 @@ class DelegateQuerySet(models.QuerySet):
 
         ``has_sms_consent`` (a live consent record), ``is_opted_out`` (the mobile is on messaging's opt-out
         list: a STOP beats any consent on record until the person texts START) and ``can_be_texted`` (a mobile,
-        live consent and not opted out). Two correlated subqueries, so the query count does not grow with
-        the rows. Every badge, count, filter, export and audience of campaign texts reads ``can_be_texted``.
+        live consent and not opted out). The opt-out list is matched as the send paths match it: by the number,
+        or, for a row whose owner was erased (blank number), by the keyed hash, computed in the query
+        (messaging.privacy.NumberHash), so a re-imported erased person who had opted out is not textable.
+        Correlated subqueries, so the query count does not grow with the rows. Every badge, count, filter,
+        export and audience of campaign texts reads ``can_be_texted``.
         """
-        opted_out = Exists(OptOut.objects.filter(number=OuterRef("mobile"), opted_out=True))
+        listed = OptOut.objects.filter(opted_out=True)
+        opted_out = Exists(listed.filter(number=OuterRef("mobile"))) | Exists(
+            listed.filter(number="", number_hash=NumberHash(OuterRef("mobile")))
+        )
         return (
             self.with_sms_consent()
             .annotate(is_opted_out=models.Case(models.When(mobile="", then=Value(False)), default=opted_out))

@@ -48,6 +48,37 @@ def test_textable_is_consent_and_not_opted_out_and_a_mobile(trio, conference):
     assert (row.has_sms_consent, row.is_opted_out, row.can_be_texted) == (True, True, False)
 
 
+def test_a_re_imported_erased_person_whose_opt_out_survives_only_as_a_hash_is_not_textable(
+    trio, conference, django_assert_num_queries
+):
+    """Erasure blanks the number on the opt-out row and keeps the keyed hash; the same person imported again
+    (same mobile, even a fresh consent record) must not be counted in an audience or shown as textable."""
+    from messaging.models import OptOut
+    from messaging.privacy import number_hash
+
+    with django_assert_num_queries(1):
+        before = Delegate.objects.textable().count()
+    gone = DelegateFactory(conference=conference, organisation=trio["walton"], first_name="Eve", mobile="+447700900777")
+    SmsConsentFactory(delegate=gone)
+    messaging.opt_out(gone.mobile, source=OptOutEvent.Source.SMS_KEYWORD, keyword="STOP")
+    gone.delete()  # erased: the delegate goes, and the opt-out list keeps only the hash
+    messaging.forget_opt_out_number(number="+447700900777")
+    assert OptOut.objects.filter(number="", number_hash=number_hash("+447700900777"), opted_out=True).exists()
+
+    back = DelegateFactory(conference=conference, organisation=trio["walton"], first_name="Eve", mobile="+447700900777")
+    SmsConsentFactory(delegate=back)
+
+    with django_assert_num_queries(1):  # the same one query: the hash is computed inside it
+        assert Delegate.objects.textable().count() == before
+    assert not Delegate.objects.textable().filter(pk=back.pk).exists()
+    assert Delegate.objects.not_textable().filter(pk=back.pk).exists()
+    row = Delegate.objects.with_can_be_texted().get(pk=back.pk)
+    assert (row.has_sms_consent, row.is_opted_out, row.can_be_texted) == (True, True, False)
+    # START from the number finds the hashed row and makes them textable again.
+    messaging.opt_in("+447700900777", source=OptOutEvent.Source.SMS_KEYWORD, keyword="START")
+    assert Delegate.objects.textable().filter(pk=back.pk).exists()
+
+
 def test_texting_start_again_makes_a_consenting_delegate_textable(trio):
     messaging.opt_in(trio["stopped"].mobile, source=OptOutEvent.Source.SMS_KEYWORD, keyword="START")
     assert Delegate.objects.textable().filter(pk=trio["stopped"].pk).exists()
