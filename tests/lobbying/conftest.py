@@ -8,6 +8,7 @@ from django.utils import timezone
 from delegates.models import Region
 from lobbying import services
 from lobbying.models import Level, Motion, StanceChange
+from messaging import services as messaging_services
 from tests.factories import DelegateFactory, OrganisationFactory, UnionFactory
 
 
@@ -19,6 +20,23 @@ def motion(conference):
         text="Conference notes the two-child limit pushes children into poverty.",
         position=Motion.Position.SUPPORT,
     )
+
+
+@pytest.fixture
+def dispatched(monkeypatch):
+    """The dispatcher tasks send_batch would publish after commit (lists of outbox ids): no worker here."""
+    calls = []
+    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: calls.append(list(ids)) or True)
+    return calls
+
+
+@pytest.fixture
+def briefing_motion(conference):
+    """A composite (number 3) for briefings' {motion} merge field ("Composite 3: Scrap the cap")."""
+    motion = services.create_motion(conference=conference, title="Scrap the cap", text="Conference notes.")
+    Motion.objects.filter(pk=motion.pk).update(kind=Motion.Kind.COMPOSITE, composite_number=3)
+    motion.refresh_from_db()
+    return motion
 
 
 @pytest.fixture

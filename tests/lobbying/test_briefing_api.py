@@ -9,20 +9,12 @@ from django.utils import timezone
 
 from lobbying import briefings
 from lobbying.models import Briefing, Motion
-from messaging import services as messaging_services
 from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, SmsConsentFactory
 from tests.messaging.core_support import sms_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/briefings/"
-
-
-@pytest.fixture
-def dispatched(monkeypatch):
-    calls = []
-    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: calls.append(list(ids)) or True)
-    return calls
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ Outbound = OutboundMessage.Status
 
 
 @pytest.fixture
-def dispatched(monkeypatch):
-    calls = []
-    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: calls.append(list(ids)) or True)
-    return calls
-
-
-@pytest.fixture
 def audience(conference):
     people = [DelegateFactory(conference=conference, mobile=f"+4477009001{n:02d}") for n in range(5)]
     for delegate in people:

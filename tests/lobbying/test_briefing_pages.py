@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lobbying import briefings, selectors, services
+from lobbying import briefings, selectors
 from lobbying.models import Briefing, BriefingRecipient, Motion
 from messaging import services as messaging_services
 from messaging.models import InboundMessage, OutboundMessage
@@ -27,22 +27,6 @@ def postgres():
     require_postgres()
 
 
-@pytest.fixture
-def dispatched(monkeypatch):
-    """The dispatcher tasks send_batch would publish after commit (lists of outbox ids): no worker here."""
-    calls = []
-    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: calls.append(list(ids)) or True)
-    return calls
-
-
-@pytest.fixture
-def motion(conference):
-    motion = services.create_motion(conference=conference, title="Scrap the cap", text="Conference notes.")
-    Motion.objects.filter(pk=motion.pk).update(kind=Motion.Kind.COMPOSITE, composite_number=3)
-    motion.refresh_from_db()
-    return motion
-
-
 def audience_of(conference, size, *, start=0):
     organisation = OrganisationFactory(name=f"Wirral West {start}")
     people = []
@@ -55,9 +39,9 @@ def audience_of(conference, size, *, start=0):
     return people
 
 
-def sent_briefing(conference, coordinator, motion, *, body="Hi {first_name}: vote FOR {motion}", **filters):
+def sent_briefing(conference, coordinator, briefing_motion, *, body="Hi {first_name}: vote FOR {motion}", **filters):
     briefing = briefings.compose_briefing(
-        conference=conference, body=body, created_by=coordinator, motion=motion, **filters
+        conference=conference, body=body, created_by=coordinator, motion=briefing_motion, **filters
     )
     briefings.send_briefing(briefing=briefing, sent_by=coordinator)
     return briefing
@@ -85,9 +69,11 @@ def reply_to(message, body="FOR"):
 # Progress ----------------------------------------------------------------------------------------------------------
 
 
-def test_progress_counts_each_outcome_and_replies_and_the_share_done(conference, coordinator, motion, sms, dispatched):
+def test_progress_counts_each_outcome_and_replies_and_the_share_done(
+    conference, coordinator, briefing_motion, sms, dispatched
+):
     audience_of(conference, 10)
-    briefing = sent_briefing(conference, coordinator, motion)
+    briefing = sent_briefing(conference, coordinator, briefing_motion)
     settle(
         briefing,
         [
@@ -113,10 +99,10 @@ def test_progress_counts_each_outcome_and_replies_and_the_share_done(conference,
 
 
 def test_progress_of_a_draft_is_empty_and_other_briefings_do_not_count(
-    conference, coordinator, motion, sms, dispatched
+    conference, coordinator, briefing_motion, sms, dispatched
 ):
     audience_of(conference, 3)
-    other = sent_briefing(conference, coordinator, motion)
+    other = sent_briefing(conference, coordinator, briefing_motion)
     draft = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
 
     assert selectors.briefing_progress(briefing=draft).total == 0
@@ -124,9 +110,9 @@ def test_progress_of_a_draft_is_empty_and_other_briefings_do_not_count(
     assert selectors.briefing_progress(briefing=other).total == 3
 
 
-def _progress_queries(conference, coordinator, motion, size, django_assert_max_num_queries, start):
+def _progress_queries(conference, coordinator, briefing_motion, size, django_assert_max_num_queries, start):
     people = audience_of(conference, size, start=start)
-    briefing = sent_briefing(conference, coordinator, motion, organisations=[people[0].organisation])
+    briefing = sent_briefing(conference, coordinator, briefing_motion, organisations=[people[0].organisation])
     settle(briefing, [(Status.DELIVERED, "", size // 2), (Status.FAILED, "30005", 1)])
     reply_to(outbox_of(briefing).first())
     # One query: the conditional counts over this briefing's outbox rows, the replies as an EXISTS.
@@ -137,10 +123,10 @@ def _progress_queries(conference, coordinator, motion, size, django_assert_max_n
 
 
 def test_progress_is_one_query_for_5_or_120_recipients(
-    conference, coordinator, motion, sms, dispatched, django_assert_max_num_queries
+    conference, coordinator, briefing_motion, sms, dispatched, django_assert_max_num_queries
 ):
-    small = _progress_queries(conference, coordinator, motion, 5, django_assert_max_num_queries, 0)
-    big = _progress_queries(conference, coordinator, motion, 120, django_assert_max_num_queries, 100)
+    small = _progress_queries(conference, coordinator, briefing_motion, 5, django_assert_max_num_queries, 0)
+    big = _progress_queries(conference, coordinator, briefing_motion, 120, django_assert_max_num_queries, 100)
     assert small == big == 1
 
 
@@ -148,10 +134,10 @@ def test_progress_is_one_query_for_5_or_120_recipients(
 
 
 def test_the_report_explains_failures_and_skips_and_lists_replies_with_who(
-    conference, coordinator, motion, sms, dispatched
+    conference, coordinator, briefing_motion, sms, dispatched
 ):
     people = audience_of(conference, 6)
-    briefing = sent_briefing(conference, coordinator, motion)
+    briefing = sent_briefing(conference, coordinator, briefing_motion)
     settle(
         briefing,
         [
@@ -190,7 +176,9 @@ def compose_data(**overrides):
     return data
 
 
-def test_compose_page_lists_merge_fields_and_organisations_as_a_datalist(coordinator_client, conference, motion):
+def test_compose_page_lists_merge_fields_and_organisations_as_a_datalist(
+    coordinator_client, conference, briefing_motion
+):
     OrganisationFactory(name="Wirral West")
 
     response = coordinator_client.get(reverse("lobbying:briefing-create"))
@@ -203,7 +191,7 @@ def test_compose_page_lists_merge_fields_and_organisations_as_a_datalist(coordin
 
 
 def test_composing_saves_a_draft_with_its_filters_and_shows_the_preview(
-    coordinator_client, conference, coordinator, motion, sms
+    coordinator_client, conference, coordinator, briefing_motion, sms
 ):
     people = audience_of(conference, 4)
     other = OrganisationFactory(name="Hackney South")
@@ -211,7 +199,7 @@ def test_composing_saves_a_draft_with_its_filters_and_shows_the_preview(
     response = coordinator_client.post(
         reverse("lobbying:briefing-create"),
         compose_data(
-            motion=motion.pk,
+            motion=briefing_motion.pk,
             sections=["clp"],
             regions=[people[0].organisation.region],
             organisations=["wirral west 0", "", other.name],
@@ -220,7 +208,7 @@ def test_composing_saves_a_draft_with_its_filters_and_shows_the_preview(
 
     briefing = Briefing.objects.get()
     assert response.status_code == 302 and response.url == reverse("lobbying:briefing-detail", args=[briefing.pk])
-    assert (briefing.status, briefing.motion, briefing.sections) == (Briefing.Status.DRAFT, motion, ["clp"])
+    assert (briefing.status, briefing.motion, briefing.sections) == (Briefing.Status.DRAFT, briefing_motion, ["clp"])
     assert set(briefing.organisations.all()) == {people[0].organisation, other}
     page = coordinator_client.get(response.url)
     html = page.content.decode()
@@ -251,7 +239,7 @@ def test_bad_input_shows_on_its_field_and_saves_nothing(coordinator_client, conf
     assert 'value="Nowhere CLP"' in response.content.decode() or field != "organisations"  # the typing is kept
 
 
-def test_an_empty_audience_is_refused_at_compose_time(coordinator_client, conference, motion):
+def test_an_empty_audience_is_refused_at_compose_time(coordinator_client, conference, briefing_motion):
     DelegateFactory(conference=conference)  # no consent: cannot be texted
 
     response = coordinator_client.post(reverse("lobbying:briefing-create"), compose_data(body="Hi {first_name}"))
@@ -262,7 +250,7 @@ def test_an_empty_audience_is_refused_at_compose_time(coordinator_client, confer
 
 
 def test_send_queues_every_text_once_and_a_second_press_queues_nothing(
-    coordinator_client, client, second_coordinator, conference, coordinator, motion, sms, dispatched
+    coordinator_client, client, second_coordinator, conference, coordinator, briefing_motion, sms, dispatched
 ):
     audience_of(conference, 3)
     briefing = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
@@ -282,7 +270,7 @@ def test_send_queues_every_text_once_and_a_second_press_queues_nothing(
 
 
 def test_a_send_that_the_service_refuses_says_why_and_sends_nothing(
-    coordinator_client, conference, coordinator, motion, sms, dispatched
+    coordinator_client, conference, coordinator, briefing_motion, sms, dispatched
 ):
     (person,) = audience_of(conference, 1)
     briefing = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
@@ -296,10 +284,10 @@ def test_a_send_that_the_service_refuses_says_why_and_sends_nothing(
 
 
 def test_the_detail_page_of_a_sending_briefing_polls_its_progress_and_shows_the_report(
-    coordinator_client, conference, coordinator, motion, sms, dispatched
+    coordinator_client, conference, coordinator, briefing_motion, sms, dispatched
 ):
     audience_of(conference, 4)
-    briefing = sent_briefing(conference, coordinator, motion)
+    briefing = sent_briefing(conference, coordinator, briefing_motion)
     settle(briefing, [(Status.DELIVERED, "", 1), (Status.FAILED, "30006", 1)])
 
     html = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
@@ -323,9 +311,9 @@ def _page_queries(client, url, django_assert_max_num_queries):
     return len(captured.captured_queries)
 
 
-def _filled_briefing(conference, coordinator, motion, size, start):
+def _filled_briefing(conference, coordinator, briefing_motion, size, start):
     people = audience_of(conference, size, start=start)
-    briefing = sent_briefing(conference, coordinator, motion, organisations=[people[0].organisation])
+    briefing = sent_briefing(conference, coordinator, briefing_motion, organisations=[people[0].organisation])
     third = size // 3
     settle(briefing, [(Status.FAILED, "21211", third), (Status.SKIPPED, "opted_out", third), (Status.DELIVERED, "", 5)])
     for message in outbox_of(briefing).filter(status=Status.DELIVERED):
@@ -334,10 +322,10 @@ def _filled_briefing(conference, coordinator, motion, size, start):
 
 
 def test_briefing_pages_take_the_same_queries_for_small_and_large_audiences(
-    coordinator_client, conference, coordinator, motion, sms, dispatched, django_assert_max_num_queries
+    coordinator_client, conference, coordinator, briefing_motion, sms, dispatched, django_assert_max_num_queries
 ):
-    small = _filled_briefing(conference, coordinator, motion, 9, 0)
-    large = _filled_briefing(conference, coordinator, motion, 90, 100)
+    small = _filled_briefing(conference, coordinator, briefing_motion, 9, 0)
+    large = _filled_briefing(conference, coordinator, briefing_motion, 90, 100)
     counts = {}
     for name in ("briefing-detail", "briefing-progress", "briefing-report"):
         counts[name] = [
@@ -359,8 +347,8 @@ def test_briefing_pages_take_the_same_queries_for_small_and_large_audiences(
     assert counts["briefing-progress"][0] <= 5, counts
 
 
-def test_report_lists_are_paged(coordinator_client, conference, coordinator, motion, sms, dispatched):
-    briefing = _filled_briefing(conference, coordinator, motion, 90, 0)  # 30 failed: two pages of 25
+def test_report_lists_are_paged(coordinator_client, conference, coordinator, briefing_motion, sms, dispatched):
+    briefing = _filled_briefing(conference, coordinator, briefing_motion, 90, 0)  # 30 failed: two pages of 25
 
     first = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk])).content.decode()
     second = coordinator_client.get(reverse("lobbying:briefing-detail", args=[briefing.pk]) + "?failed=2")
@@ -373,18 +361,18 @@ def test_report_lists_are_paged(coordinator_client, conference, coordinator, mot
 
 
 def test_composing_with_a_time_schedules_it_and_minutes_before_a_slot_follow_the_motion(
-    coordinator_client, conference, coordinator, motion
+    coordinator_client, conference, coordinator, briefing_motion
 ):
     audience_of(conference, 2)
     slot = timezone.now() + dt.timedelta(hours=3)
-    Motion.objects.filter(pk=motion.pk).update(scheduled_for=slot)
+    Motion.objects.filter(pk=briefing_motion.pk).update(scheduled_for=slot)
 
     at = coordinator_client.post(
         reverse("lobbying:briefing-create"), compose_data(body="Hi {first_name}", send_at=_typed(hours=2))
     )
     before = coordinator_client.post(
         reverse("lobbying:briefing-create"),
-        compose_data(body="Hi {first_name}", send_before_motion=motion.pk, minutes_before=15),
+        compose_data(body="Hi {first_name}", send_before_motion=briefing_motion.pk, minutes_before=15),
     )
 
     assert at.status_code == before.status_code == 302
@@ -401,13 +389,15 @@ def _typed(**delta):
     return (timezone.now() + dt.timedelta(**delta)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_a_lead_that_is_already_past_is_a_field_error_and_nothing_is_saved(coordinator_client, conference, motion):
+def test_a_lead_that_is_already_past_is_a_field_error_and_nothing_is_saved(
+    coordinator_client, conference, briefing_motion
+):
     audience_of(conference, 1)
-    Motion.objects.filter(pk=motion.pk).update(scheduled_for=timezone.now() + dt.timedelta(minutes=10))
+    Motion.objects.filter(pk=briefing_motion.pk).update(scheduled_for=timezone.now() + dt.timedelta(minutes=10))
 
     response = coordinator_client.post(
         reverse("lobbying:briefing-create"),
-        compose_data(body="Hi {first_name}", send_before_motion=motion.pk, minutes_before=30),
+        compose_data(body="Hi {first_name}", send_before_motion=briefing_motion.pk, minutes_before=30),
     )
 
     assert response.status_code == 400
@@ -415,7 +405,9 @@ def test_a_lead_that_is_already_past_is_a_field_error_and_nothing_is_saved(coord
     assert not Briefing.objects.exists()
 
 
-def test_a_draft_is_scheduled_and_unscheduled_from_its_page(coordinator_client, conference, coordinator, motion):
+def test_a_draft_is_scheduled_and_unscheduled_from_its_page(
+    coordinator_client, conference, coordinator, briefing_motion
+):
     audience_of(conference, 1)
     briefing = briefings.compose_briefing(conference=conference, body="Hi {first_name}", created_by=coordinator)
 
@@ -435,10 +427,10 @@ def test_a_draft_is_scheduled_and_unscheduled_from_its_page(coordinator_client, 
 
 
 def test_pause_resume_and_cancel_from_the_page_and_a_refusal_says_why(
-    coordinator_client, conference, coordinator, motion, sms, dispatched
+    coordinator_client, conference, coordinator, briefing_motion, sms, dispatched
 ):
     audience_of(conference, 3)
-    briefing = sent_briefing(conference, coordinator, motion)
+    briefing = sent_briefing(conference, coordinator, briefing_motion)
     action = lambda name: reverse("lobbying:briefing-action", args=[briefing.pk, name])  # noqa: E731
 
     coordinator_client.post(action("pause"))
@@ -463,7 +455,7 @@ def test_pause_resume_and_cancel_from_the_page_and_a_refusal_says_why(
 
 
 def test_a_saved_list_narrows_the_audience_and_a_test_text_goes_to_my_own_mobile(
-    coordinator_client, conference, coordinator, motion, sms
+    coordinator_client, conference, coordinator, briefing_motion, sms
 ):
     people = audience_of(conference, 3)
     fringe = briefings.create_saved_list(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from delegates.models import Region, Section
 from lobbying import briefings, services
-from lobbying.models import Briefing, BriefingRecipient, BriefingStatusChange, Level, Motion, StanceChange
+from lobbying.models import Briefing, BriefingRecipient, BriefingStatusChange, Level, StanceChange
 from messaging import services as messaging_services
 from messaging.models import OptOut, OutboundMessage
 from messaging.text import privacy_line
@@ -28,22 +28,6 @@ def postgres():
     require_postgres()
 
 
-@pytest.fixture
-def dispatched(monkeypatch):
-    """The dispatcher tasks send_batch would publish after commit (lists of outbox ids)."""
-    calls = []
-    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: calls.append(list(ids)) or True)
-    return calls
-
-
-@pytest.fixture
-def motion(conference):
-    motion = services.create_motion(conference=conference, title="Scrap the cap", text="Conference notes.")
-    Motion.objects.filter(pk=motion.pk).update(kind=Motion.Kind.COMPOSITE, composite_number=3)
-    motion.refresh_from_db()
-    return motion
-
-
 def consenting(**kwargs):
     delegate = DelegateFactory(**kwargs)
     SmsConsentFactory(delegate=delegate)
@@ -55,11 +39,11 @@ def compose(conference, coordinator, body="Hi {first_name} of {organisation}: vo
 
 
 def test_merge_fields_fill_in_each_recipients_own_name_organisation_and_motion(
-    conference, coordinator, motion, sms, dispatched
+    conference, coordinator, briefing_motion, sms, dispatched
 ):
     wirral = OrganisationFactory(name="Wirral West", region=Region.NORTH_WEST)
     ada = consenting(conference=conference, organisation=wirral, first_name="Ada", mobile="+447700900001")
-    briefing = compose(conference, coordinator, motion=motion)
+    briefing = compose(conference, coordinator, motion=briefing_motion)
 
     preview = briefings.preview_briefing(briefing=briefing)
     assert preview.count == 1
@@ -94,9 +78,9 @@ def test_merge_fields_fill_in_each_recipients_own_name_organisation_and_motion(
         ("Hi {first_name!r}", "{first_name!r}"),
     ],
 )
-def test_an_unknown_merge_field_is_a_body_error_naming_it(conference, coordinator, motion, body, named):
+def test_an_unknown_merge_field_is_a_body_error_naming_it(conference, coordinator, briefing_motion, body, named):
     with pytest.raises(ValidationError) as caught:
-        compose(conference, coordinator, body=body, motion=motion)
+        compose(conference, coordinator, body=body, motion=briefing_motion)
     assert named in " ".join(caught.value.message_dict["body"])
     assert not Briefing.objects.exists()
 
@@ -117,18 +101,22 @@ def test_a_body_over_the_briefing_segment_limit_is_refused(conference, coordinat
     compose(conference, coordinator, body="Vote FOR composite 3. " * 5)  # within the limit: fine
 
 
-def test_stance_filters_without_a_motion_and_unknown_levels_are_field_errors(conference, coordinator, motion):
+def test_stance_filters_without_a_motion_and_unknown_levels_are_field_errors(conference, coordinator, briefing_motion):
     with pytest.raises(ValidationError) as caught:
         compose(conference, coordinator, body="Vote FOR", stance_levels=[Level.FOR])
     assert "stance_levels" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
-        compose(conference, coordinator, body="Vote FOR", motion=motion, stance_levels=["keen"], regions=["Mars"])
+        compose(
+            conference, coordinator, body="Vote FOR", motion=briefing_motion, stance_levels=["keen"], regions=["Mars"]
+        )
     assert set(caught.value.message_dict) == {"stance_levels", "regions"}
 
 
-def test_an_empty_audience_is_a_clear_error_and_writes_nothing(conference, coordinator, motion, sms, dispatched):
+def test_an_empty_audience_is_a_clear_error_and_writes_nothing(
+    conference, coordinator, briefing_motion, sms, dispatched
+):
     DelegateFactory(conference=conference)  # no consent
-    briefing = compose(conference, coordinator, motion=motion)
+    briefing = compose(conference, coordinator, motion=briefing_motion)
     with pytest.raises(ValidationError) as caught:
         briefings.send_briefing(briefing=briefing, sent_by=coordinator)
     assert "nobody to text" in " ".join(caught.value.message_dict["audience"])
@@ -139,7 +127,7 @@ def test_an_empty_audience_is_a_clear_error_and_writes_nothing(conference, coord
 
 
 def test_opted_out_and_no_consent_delegates_are_left_out_of_the_frozen_audience(
-    conference, coordinator, motion, sms, dispatched
+    conference, coordinator, briefing_motion, sms, dispatched
 ):
     keen = consenting(conference=conference, mobile="+447700900010")
     stopped = consenting(conference=conference, mobile="+447700900011")
@@ -148,7 +136,7 @@ def test_opted_out_and_no_consent_delegates_are_left_out_of_the_frozen_audience(
     withdrawn = consenting(conference=conference, mobile="+447700900013")
     withdrawn.sms_consents.update(withdrawn_at=timezone.now())
     consenting(conference=conference, mobile="")  # consent but no mobile
-    briefing = compose(conference, coordinator, motion=motion)
+    briefing = compose(conference, coordinator, motion=briefing_motion)
 
     assert briefings.preview_briefing(briefing=briefing).count == 1
     result = briefings.send_briefing(briefing=briefing, sent_by=coordinator)
@@ -157,10 +145,12 @@ def test_opted_out_and_no_consent_delegates_are_left_out_of_the_frozen_audience(
     assert list(OutboundMessage.objects.values_list("to", flat=True)) == [keen.mobile]
 
 
-def test_sending_twice_queues_nothing_twice(conference, coordinator, second_coordinator, motion, sms, dispatched):
+def test_sending_twice_queues_nothing_twice(
+    conference, coordinator, second_coordinator, briefing_motion, sms, dispatched
+):
     for n in range(3):
         consenting(conference=conference, mobile=f"+4477009001{n:02d}")
-    briefing = compose(conference, coordinator, motion=motion)
+    briefing = compose(conference, coordinator, motion=briefing_motion)
     first = briefings.send_briefing(briefing=briefing, sent_by=coordinator)
     consenting(conference=conference, mobile="+447700900199")  # joins after the audience was frozen
     second = briefings.send_briefing(briefing=briefing, sent_by=second_coordinator)
@@ -171,20 +161,22 @@ def test_sending_twice_queues_nothing_twice(conference, coordinator, second_coor
     assert BriefingStatusChange.objects.filter(briefing=briefing, to_status="sending").count() == 1
 
 
-def test_a_cancelled_or_expired_briefing_is_refused(conference, coordinator, motion, sms, dispatched):
+def test_a_cancelled_or_expired_briefing_is_refused(conference, coordinator, briefing_motion, sms, dispatched):
     consenting(conference=conference)
-    late = compose(conference, coordinator, motion=motion, useless_after=timezone.now() - dt.timedelta(minutes=1))
+    late = compose(
+        conference, coordinator, motion=briefing_motion, useless_after=timezone.now() - dt.timedelta(minutes=1)
+    )
     with pytest.raises(ValidationError) as caught:
         briefings.send_briefing(briefing=late, sent_by=coordinator)
     assert "useless_after" in caught.value.message_dict
-    cancelled = compose(conference, coordinator, motion=motion)
+    cancelled = compose(conference, coordinator, motion=briefing_motion)
     Briefing.objects.filter(pk=cancelled.pk).update(status=Briefing.Status.CANCELLED)
     with pytest.raises(ValidationError):
         briefings.send_briefing(briefing=cancelled, sent_by=coordinator)
     assert not OutboundMessage.objects.exists()
 
 
-def test_the_audience_follows_stance_section_region_and_organisation_filters(conference, coordinator, motion):
+def test_the_audience_follows_stance_section_region_and_organisation_filters(conference, coordinator, briefing_motion):
     wirral = OrganisationFactory(name="Wirral West", region=Region.NORTH_WEST)
     hackney = OrganisationFactory(name="Hackney South", region=Region.LONDON)
     gmb = UnionFactory(name="GMB")
@@ -197,10 +189,12 @@ def test_the_audience_follows_stance_section_region_and_organisation_filters(con
     }
     for who, level in [("nw_for", Level.FOR), ("nw_undecided", Level.UNDECIDED), ("ldn_for", Level.FOR),
                        ("gmb_for", Level.FOR)]:  # fmt: skip
-        services.record_stance(delegate=people[who], motion=motion, level=level, source=StanceChange.Source.COORDINATOR)
+        services.record_stance(
+            delegate=people[who], motion=briefing_motion, level=level, source=StanceChange.Source.COORDINATOR
+        )
 
     def picked(**filters):
-        briefing = compose(conference, coordinator, body="Vote FOR", motion=motion, **filters)
+        briefing = compose(conference, coordinator, body="Vote FOR", motion=briefing_motion, **filters)
         ids = set(briefings.audience(briefing).values_list("pk", flat=True))
         return {who for who, delegate in people.items() if delegate.pk in ids}
 
@@ -214,7 +208,7 @@ def test_the_audience_follows_stance_section_region_and_organisation_filters(con
 
 
 def test_the_preview_counts_the_privacy_line_only_where_a_recipient_gets_their_first_text(
-    conference, coordinator, motion, sms, dispatched
+    conference, coordinator, briefing_motion, sms, dispatched
 ):
     """A mix: never texted; texted before (no line); texted before but that text was skipped (still a first
     text). A body long enough that the privacy line makes a second segment: the preview's examples, segments
@@ -230,7 +224,7 @@ def test_the_preview_counts_the_privacy_line_only_where_a_recipient_gets_their_f
     messaging_services.send_sms(to=skipped_before.mobile, body="Welcome", key="earlier:cy", purpose="t")
     messaging_services.opt_in(skipped_before.mobile, source="coordinator")
     body = "Hi {first_name} of {organisation}: {motion} is up after lunch, please be in the hall and vote FOR."
-    briefing = compose(conference, coordinator, motion=motion, body=body)
+    briefing = compose(conference, coordinator, motion=briefing_motion, body=body)
 
     preview = briefings.preview_briefing(briefing=briefing)
     shown = {e.delegate_id: (e.first_contact, e.segments) for e in preview.examples}
@@ -249,14 +243,16 @@ def test_the_preview_counts_the_privacy_line_only_where_a_recipient_gets_their_f
     assert preview.cost == sum(m.cost_estimate for m in sent)
 
 
-def _queries_to_preview_and_send(conference, coordinator, motion, size):
+def _queries_to_preview_and_send(conference, coordinator, briefing_motion, size):
     delegation = OrganisationFactory(region=Region.NORTH_WEST)
     for _ in range(size):
         delegate = consenting(conference=conference, organisation=delegation)
         services.record_stance(
-            delegate=delegate, motion=motion, level=Level.FOR, source=StanceChange.Source.COORDINATOR
+            delegate=delegate, motion=briefing_motion, level=Level.FOR, source=StanceChange.Source.COORDINATOR
         )
-    briefing = compose(conference, coordinator, motion=motion, stance_levels=[Level.FOR], organisations=[delegation])
+    briefing = compose(
+        conference, coordinator, motion=briefing_motion, stance_levels=[Level.FOR], organisations=[delegation]
+    )
     with CaptureQueriesContext(connection) as previewing:
         assert briefings.preview_briefing(briefing=briefing).count == size
     with CaptureQueriesContext(connection) as sending:
@@ -265,10 +261,10 @@ def _queries_to_preview_and_send(conference, coordinator, motion, size):
 
 
 def test_previewing_and_sending_take_the_same_queries_for_10_or_200_recipients(
-    conference, coordinator, motion, sms, dispatched
+    conference, coordinator, briefing_motion, sms, dispatched
 ):
-    small = _queries_to_preview_and_send(conference, coordinator, motion, 10)
-    large = _queries_to_preview_and_send(conference, coordinator, motion, 200)
+    small = _queries_to_preview_and_send(conference, coordinator, briefing_motion, 10)
+    large = _queries_to_preview_and_send(conference, coordinator, briefing_motion, 200)
     assert small == large
     # preview: the motion, the audience; send: lock, frozen check, audience, recipients insert, send_batch's
     # nine (the batch's state, existing keys, opt-outs, consent from delegates, volunteers and coordinators,
@@ -285,14 +281,14 @@ def admin_client(client):
 
 @pytest.mark.parametrize("model", ["briefing", "briefingrecipient"])
 def test_the_briefing_admin_lists_take_the_same_queries_at_two_sizes_and_cannot_add(
-    admin_client, conference, coordinator, motion, sms, dispatched, model, django_assert_max_num_queries
+    admin_client, conference, coordinator, briefing_motion, sms, dispatched, model, django_assert_max_num_queries
 ):
     url = reverse(f"admin:lobbying_{model}_changelist")
 
     def fill(count):
         for _ in range(count):
             consenting(conference=conference)
-        briefing = compose(conference, coordinator, motion=motion)
+        briefing = compose(conference, coordinator, motion=briefing_motion)
         briefings.send_briefing(briefing=briefing, sent_by=coordinator)
         BriefingRecipient.objects.exclude(briefing=briefing).delete()  # each size on its own
 
@@ -306,8 +302,8 @@ def test_the_briefing_admin_lists_take_the_same_queries_at_two_sizes_and_cannot_
     assert admin_client.get(reverse(f"admin:lobbying_{model}_add")).status_code == 403
 
 
-def test_a_briefing_cannot_be_edited_in_the_admin(admin_client, conference, coordinator, motion):
-    briefing = compose(conference, coordinator, motion=motion, body="Vote FOR")
+def test_a_briefing_cannot_be_edited_in_the_admin(admin_client, conference, coordinator, briefing_motion):
+    briefing = compose(conference, coordinator, motion=briefing_motion, body="Vote FOR")
     url = reverse("admin:lobbying_briefing_change", args=[briefing.pk])
     page = admin_client.get(url)
     assert page.status_code == 200 and "draft" in page.content.decode()

@@ -149,13 +149,6 @@ def test_yes_and_no_answer_the_briefings_ask_while_stance_words_mean_what_they_s
 
 
 @pytest.fixture
-def dispatched(monkeypatch):
-    calls = []
-    monkeypatch.setattr(messaging_services, "dispatch", lambda ids: calls.append(list(ids)) or True)
-    return calls
-
-
-@pytest.fixture
 def briefed(conference, coordinator, sms, dispatched):
     """A support motion, two consenting delegates, and a briefing about it sent to both."""
     require_postgres()  # send_batch's bulk insert
