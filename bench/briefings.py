@@ -360,7 +360,7 @@ class Bench:
         duplicates = sum(n - 1 for n in per_id.values() if n > 1) + sum(n - 1 for n in per_text.values() if n > 1)
         lost = len(ids - set(per_id))
         strangers = len(set(per_id) - ids)  # texts at the fake Twilio that are not this briefing's
-        # SMS_RATE_PER_SECOND counts segments, as Twilio's throughput does: a text of two segments takes two slots
+        # SMS_RATE_PER_SECOND counts segments, as Twilio's throughput does: a text of two segments counts twice
         # (a number's first campaign text carries the privacy-notice line, so many texts here are two).
         accepted = sorted(accepted, key=lambda r: r.at)
         times = [r.at for r in accepted]
@@ -369,7 +369,7 @@ class Bench:
         achieved = (sum(segments) - segments[-1]) / span if span else 0.0
         texts_per_second = (len(times) - 1) / span if span else 0.0
         busiest = max_segments_in_any_window(times, segments)
-        if busiest > rate:  # show how the window filled: late requests bunching up, or slots booked too close
+        if busiest > rate:  # show how the window filled: requests late by more than the limiter's window margin
             crowded = busiest_window(times)
             print(
                 f"    busiest window (ms after the first request): {[round((t - min(times)) * 1000) for t in crowded]}"

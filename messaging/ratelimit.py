@@ -1,18 +1,38 @@
-"""The global SMS rate limit, shared by every worker on every machine.
+"""The global SMS rate limit, shared by every worker on every machine: a sliding-window log in segments.
 
-A reservation scheme (GCRA): each caller atomically books the next free slot, `interval` seconds per
-segment after the previous booking, and sleeps until it. Slots are spaced evenly with no burst, so no
-one-second window can hold more than the configured rate. We aim a little under the rate so that the
-jitter between a slot and the request reaching the provider cannot push a window over it.
+The rate R (SMS_RATE_PER_SECOND) counts segments, as Twilio does. The window is W_base = 1 s (1/R s below one
+a second) and its budget B = max(1, floor(R × W_base)) segments. Each admitted text is an entry (its time, its
+cost in segments) that stays in the log for W = W_base + SMS_RATE_WINDOW_MARGIN_MS; a text is admitted now iff
+the unexpired entries plus its own cost fit in B (or the log is empty), otherwise nothing is booked and the
+answer says how long until enough of the log expires. Any W of admissions therefore holds at most B
+segments, and the margin absorbs the jitter between admission and the request reaching the provider, so no
+second at the provider holds more than R: bursts are bounded by the window, not spread out by a schedule.
 
-With Redis the booking is one Lua script using Redis's clock; without Redis (embedded mode) the same
-arithmetic runs under an exclusive file lock, which is correct for processes on one machine.
+Why not the GCRA this replaces: it booked evenly spaced slots at 90 % of R to leave room for jitter (so it
+never reached 0.95 of R), and booked all of a text's c segments at its slot, so a 2-segment text on top of
+0.9 R of spacing put 11 segments into one second at 10/s. Here a long text waits until its whole cost fits.
+A text costing more than B (a long text at a low rate) is admitted alone and holds the log for W × c / B, so
+the long-run rate still holds.
+
+Next in line: without it, a 2-segment text can wait for ever while 1-segment texts take each segment as it
+frees (the bench saw one wait 20 s and be deferred, which cost 0.28 of the achieved rate at 10/s). So a
+refused text becomes next in line (a small record beside the log: its caller's token, cost, first refusal
+and how long the record holds) unless a text refused before it already is, and the others are admitted only
+if they fit beside it. The record goes when that text is admitted, or lapses CLAIM_GRACE_SECONDS after the
+wait it was told, should its worker die or give up.
+
+With Redis the decision is one Lua script on Redis's clock (a sorted set scored by expiry in µs, each member
+"cost:token", and a hash for the text next in line); without Redis (embedded mode) the same arithmetic runs
+on a JSON file under an exclusive flock, which is correct for processes on one machine.
 """
 
 import fcntl
 import functools
+import json
 import logging
+import math
 import os
+import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,34 +42,132 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-# Book slots at 90% of the configured rate: 100 ms of slack per second for network and scheduling jitter.
-SAFETY_FACTOR = 0.9
 DEFAULT_KEY = "cardvote:sms:ratelimit"
+# Sleepers woken by the same expiry would all ask at once; a few ms of spread lets the first one take it.
+WAKE_JITTER_SECONDS = 0.004
+# How late the text next in line may come back after the wait it was told before others may take its place.
+CLAIM_GRACE_SECONDS = 0.5
 
-_RESERVE_LUA = """
-local interval = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
+_ADMIT_LUA = """
+local window = tonumber(ARGV[1])
+local budget = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local token = ARGV[4]
+local patience = tonumber(ARGV[5])
+local grace = tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now
-if wait > max_wait then return {0, wait} end
-local new_tat = tat + cost * interval
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.floor((new_tat - now) / 1000) + 1000)
-return {1, wait}
+local since = tonumber(ARGV[7])
+if since == 0 then since = now end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local used = 0
+for i = 1, #entries, 2 do
+  used = used + tonumber(string.match(entries[i], '^(%d+):'))
+end
+local next_in_line = redis.call('HMGET', KEYS[2], 'token', 'cost', 'until', 'since')
+local mine = next_in_line[1] == token
+local held = 0
+if next_in_line[1] and not mine and tonumber(next_in_line[3]) > now and tonumber(next_in_line[4]) <= since then
+  held = tonumber(next_in_line[2])
+end
+if (#entries == 0 and held == 0) or used + cost + held <= budget then
+  local hold = window
+  if cost > budget then hold = math.floor(window * cost / budget) end
+  redis.call('ZADD', KEYS[1], string.format('%d', now + hold), cost .. ':' .. token)
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(last[2]) - now) / 1000) + 1)
+  if mine then redis.call('DEL', KEYS[2]) end
+  return {1, 0, since}
+end
+local wait = nil
+local excess = used + cost + held - budget
+for i = 1, #entries, 2 do
+  excess = excess - tonumber(string.match(entries[i], '^(%d+):'))
+  if excess <= 0 then
+    wait = tonumber(entries[i + 1]) - now
+    break
+  end
+end
+if wait == nil then
+  if #entries > 0 then wait = tonumber(entries[#entries]) - now else wait = tonumber(next_in_line[3]) - now end
+end
+if held == 0 and wait <= patience then
+  local until_ = now + wait + grace
+  redis.call('HSET', KEYS[2], 'token', token, 'cost', cost, 'until', string.format('%d', until_),
+    'since', string.format('%d', since))
+  redis.call('PEXPIRE', KEYS[2], math.floor((wait + grace) / 1000) + 1)
+end
+return {0, wait, since}
 """
 
 
 @dataclass(frozen=True)
-class Reservation:
-    granted: bool
-    wait: float  # seconds until the slot (granted) or until one could be booked (refused)
+class Window:
+    seconds: float  # W: the base window plus the margin
+    budget: int  # B: segments admitted per window
 
 
-def interval_for(rate_per_second: float) -> float:
-    return 1.0 / (rate_per_second * SAFETY_FACTOR)
+@dataclass(frozen=True)
+class Answer:
+    admitted: bool
+    wait: float  # refused: seconds until enough of the log expires (others may take it first); admitted: 0
+    since: float = 0.0  # when the text was first refused, on the limiter's clock: pass it back on the next try
+
+
+@dataclass(frozen=True)
+class NextInLine:
+    token: str
+    cost: int
+    until: float  # the record lapses then if its text has not come back
+    since: float  # when that text was first refused: a text refused earlier goes ahead of it
+
+
+def window_for(rate_per_second: float, margin_ms: float | None = None) -> Window:
+    if margin_ms is None:
+        margin_ms = getattr(settings, "SMS_RATE_WINDOW_MARGIN_MS", 20)
+    base = 1.0 if rate_per_second >= 1 else 1.0 / rate_per_second
+    return Window(seconds=base + margin_ms / 1000, budget=max(1, math.floor(rate_per_second * base)))
+
+
+def decide(
+    entries: list[tuple[float, int]],
+    next_in_line: NextInLine | None,
+    *,
+    now: float,
+    cost: int,
+    token: str,
+    window: Window,
+    patience: float = math.inf,
+    since: float = 0.0,
+    grace: float = CLAIM_GRACE_SECONDS,
+) -> tuple[Answer, list[tuple[float, int]], NextInLine | None]:
+    """The log's arithmetic on (expiry, cost) entries: the answer, the unexpired entries afterwards (sorted) and
+    who is next in line. ``patience``: how long the caller would still wait (it is made next only within it);
+    ``since``: the text's first refusal (0 on its first try).
+
+    The file backend runs this; the Lua script above is the same, step for step."""
+    entries = sorted(entry for entry in entries if entry[0] > now)
+    used = sum(c for _, c in entries)
+    since = since or now
+    mine = next_in_line is not None and next_in_line.token == token
+    ahead = next_in_line is not None and not mine and next_in_line.until > now and next_in_line.since <= since
+    held = next_in_line.cost if ahead else 0
+    if (not entries and not held) or used + cost + held <= window.budget:
+        hold = window.seconds * cost / window.budget if cost > window.budget else window.seconds
+        return Answer(True, 0.0, since), sorted([*entries, (now + hold, cost)]), None if mine else next_in_line
+    wait = None
+    excess = used + cost + held - window.budget
+    for expiry, c in entries:  # soonest expiry first: when has enough gone?
+        excess -= c
+        if excess <= 0:
+            wait = expiry - now
+            break
+    if wait is None:  # only an empty log takes a text over the budget
+        wait = entries[-1][0] - now if entries else next_in_line.until - now
+    if not held and wait <= patience:
+        next_in_line = NextInLine(token=token, cost=cost, until=now + wait + grace, since=since)
+    return Answer(False, wait, since), entries, next_in_line
 
 
 @functools.lru_cache(maxsize=4)
@@ -58,62 +176,98 @@ def _redis_script(url: str):
 
     # Short timeouts and no client-side retries: with Redis away a worker gives the text back at once.
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, retry=None)
-    return client.register_script(_RESERVE_LUA)
+    return client.register_script(_ADMIT_LUA)
 
 
-def reserve_redis(url: str, key: str, *, cost: int, interval: float, max_wait: float) -> Reservation:
-    granted, wait_us = _redis_script(url)(
-        keys=[key], args=[int(interval * 1_000_000), int(cost), int(max_wait * 1_000_000)]
+def admit_redis(
+    url: str, key: str, *, cost: int, window: Window, token: str, patience: float = 0.0, since: float = 0.0
+) -> Answer:
+    admitted, wait_us, since_us = _redis_script(url)(
+        keys=[key, f"{key}:next"],
+        args=[
+            int(window.seconds * 1_000_000),
+            window.budget,
+            int(cost),
+            token,
+            int(patience * 1_000_000),
+            int(CLAIM_GRACE_SECONDS * 1_000_000),
+            int(since * 1_000_000),
+        ],
     )
-    return Reservation(bool(granted), int(wait_us) / 1_000_000)
+    return Answer(bool(admitted), int(wait_us) / 1_000_000, int(since_us) / 1_000_000)
 
 
-def reserve_file(path: Path, *, cost: int, interval: float, max_wait: float) -> Reservation:
+def admit_file(
+    path: Path, *, cost: int, window: Window, token: str, patience: float = 0.0, since: float = 0.0
+) -> Answer:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        raw = os.read(fd, 64).strip()
-        now = time.time()
+        raw = b""
+        while chunk := os.read(fd, 65536):
+            raw += chunk
         try:
-            tat = max(float(raw), now)
-        except ValueError:
-            tat = now
-        wait = tat - now
-        if wait > max_wait:
-            return Reservation(False, wait)
+            state = json.loads(raw)
+            entries = [(float(expiry), int(c)) for expiry, c in state["log"]]
+            next_in_line = NextInLine(*state["next"]) if state.get("next") else None
+        except (ValueError, TypeError, KeyError):  # new, empty or from the old limiter: start an empty log
+            entries, next_in_line = [], None
+        answer, entries, next_in_line = decide(
+            entries, next_in_line, now=time.time(), cost=cost, token=token, window=window, patience=patience,
+            since=since,
+        )  # fmt: skip
+        state = {"log": entries, "next": None if next_in_line is None else list(vars(next_in_line).values())}
         os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
-        os.write(fd, repr(tat + cost * interval).encode())
-        return Reservation(True, wait)
+        os.write(fd, json.dumps(state).encode())
+        return answer
     finally:
         os.close(fd)  # also releases the lock
 
 
-def reserve(*, cost: int = 1, max_wait: float = 20.0, key: str | None = None, rate: float | None = None) -> Reservation:
-    """Book a slot for `cost` segments at the global rate; refused (nothing booked) if it is over max_wait away."""
-    # SMS_RATE_LIMIT_KEY (optional) lets tests and drills sharing one Redis keep separate buckets.
+def try_admit(
+    *,
+    cost: int = 1,
+    key: str | None = None,
+    rate: float | None = None,
+    token: str = "",
+    patience: float = 0.0,
+    since: float = 0.0,
+) -> Answer:
+    """Admit `cost` segments now under the global rate, or say how long until they might fit (no segments
+    booked; the caller, `token`, may become next in line if it would wait that long: `patience`)."""
+    # SMS_RATE_LIMIT_KEY (optional) lets tests and drills sharing one Redis keep separate logs.
     key = key or getattr(settings, "SMS_RATE_LIMIT_KEY", "") or DEFAULT_KEY
-    interval = interval_for(rate or settings.SMS_RATE_PER_SECOND)
-    cost = max(1, int(cost))
+    window = window_for(rate or settings.SMS_RATE_PER_SECOND)
+    cost, token = max(1, int(cost)), token or os.urandom(8).hex()
     if settings.REDIS_URL:
-        return reserve_redis(settings.REDIS_URL, key, cost=cost, interval=interval, max_wait=max_wait)
+        return admit_redis(
+            settings.REDIS_URL, key, cost=cost, window=window, token=token, patience=patience, since=since
+        )
     safe_name = "".join(c if c.isalnum() else "-" for c in key)
-    return reserve_file(Path(settings.VAR_DIR) / f"{safe_name}.state", cost=cost, interval=interval, max_wait=max_wait)
+    path = Path(settings.VAR_DIR) / f"{safe_name}.state"
+    return admit_file(path, cost=cost, window=window, token=token, patience=patience, since=since)
 
 
 def acquire(*, cost: int = 1, max_wait: float = 20.0, key: str | None = None, rate: float | None = None) -> bool:
-    """Wait for our slot and return True, or return False at once if the next slot is over max_wait away.
+    """Wait until the text is admitted and return True (send it at once), or False when it cannot be within
+    max_wait: refused at once if the log says so, else after trying until max_wait is used up.
 
     If the limiter cannot be asked (Redis down), False as well: a text is never sent unthrottled; the caller
     puts it back in the queue for later.
     """
-    try:
-        booking = reserve(cost=cost, max_wait=max_wait, key=key, rate=rate)
-    except RedisError as exc:
-        logger.warning("sms rate limiter unreachable (%s): holding texts back", type(exc).__name__)
-        return False
-    if not booking.granted:
-        return False
-    if booking.wait > 0:
-        time.sleep(booking.wait)
-    return True
+    token, since = os.urandom(8).hex(), 0.0  # the same on every try: how the text next in line is known
+    deadline = time.monotonic() + max_wait
+    while True:
+        patience = deadline - time.monotonic()
+        try:
+            answer = try_admit(cost=cost, key=key, rate=rate, token=token, patience=patience, since=since)
+        except RedisError as exc:
+            logger.warning("sms rate limiter unreachable (%s): holding texts back", type(exc).__name__)
+            return False
+        if answer.admitted:
+            return True
+        if answer.wait > patience:
+            return False
+        since = answer.since
+        time.sleep(answer.wait + random.uniform(0, WAKE_JITTER_SECONDS))  # noqa: S311 (a spread, not a secret)

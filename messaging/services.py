@@ -13,7 +13,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q, Subquery, Value
 from django.utils import timezone
 
 from messaging import keywords
@@ -656,6 +656,31 @@ def opted_out_numbers(numbers) -> set[str]:
 
 def is_opted_out(number: str) -> bool:
     return bool(opted_out_numbers({number_key(number)}))
+
+
+@dataclass(frozen=True)
+class LastLook:
+    to: str | None  # the row's number now (None: the row is gone)
+    opted_out: bool
+    batch_state: str
+
+
+def last_look(message: OutboundMessage) -> LastLook:
+    """A claimed text's number, opt-out and batch state read fresh in ONE query: a worker runs this between
+    its rate-limit admission and the provider call, where every round trip is jitter at the provider."""
+    number = number_key(message.to)
+    opted_out = Exists(OptOut.objects.filter(_opt_out_match({number}), opted_out=True)) if number else Value(False)
+    batch = OutboundBatch.objects.filter(label=message.batch).values("state")[:1]
+    row = (
+        OutboundMessage.objects.filter(pk=message.pk)
+        .annotate(opted_out_now=opted_out, batch_state_now=Subquery(batch))
+        .values_list("to", "opted_out_now", "batch_state_now")
+        .first()
+    )
+    if row is None:
+        return LastLook(to=None, opted_out=False, batch_state=OutboundBatch.State.OPEN)
+    to, opted, state = row
+    return LastLook(to=to, opted_out=bool(opted), batch_state=state or OutboundBatch.State.OPEN)
 
 
 def _set_opt_out(number: str, *, opted_out: bool, source: str, keyword: str) -> bool:

@@ -1,9 +1,10 @@
 """Celery tasks on the `sms` queue: deliver one message (by id), and sweep the outbox.
 
-deliver: claim (conditional UPDATE queued → sending, committed) → expired? opted out? → a slot from the
-global rate limiter → the provider call, outside any transaction → record the outcome. A worker that
-dies anywhere in between leaves a row that the sweeper finds: `queued` rows are re-queued, `sending`
-rows become `unknown`, and `unknown` rows are settled by asking the provider before any re-send.
+deliver: claim (conditional UPDATE queued → sending, committed) → expired? opted out? → admission by the
+global rate limiter → erased, opted out or paused meanwhile? (one query) → the provider call, outside any
+transaction → record the outcome. A worker that dies anywhere in between leaves a row that the sweeper finds:
+`queued` rows are re-queued, `sending` rows become `unknown`, and `unknown` rows are settled by asking the
+provider before any re-send.
 """
 
 import logging
@@ -34,7 +35,7 @@ Status = OutboundMessage.Status
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_MAX_SECONDS = 300
-# A worker waits at most this long for its rate-limit slot; beyond it the message goes back in the queue.
+# A worker waits at most this long for the rate limiter to admit a text; beyond it the text goes back to the queue.
 RATE_MAX_WAIT_SECONDS = 20
 # Wait this long after a claim for Twilio's status callback before asking Twilio about an `unknown` row.
 UNKNOWN_GRACE_SECONDS = 60
@@ -125,7 +126,10 @@ def deliver(message_id: int) -> str:
         ):
             services.enqueue(message_id, countdown=RATE_MAX_WAIT_SECONDS)
         return "deferred"
-    if held_back := _held_back_while_waiting(message_id, message):
+    # Admitted: the provider call must follow at once (the limiter's margin covers only a little delay), so
+    # what changed during the wait (up to RATE_MAX_WAIT_SECONDS) is read back in one query.
+    look = services.last_look(message)
+    if held_back := _held_back_while_waiting(message, look):
         services.transition(
             message_id,
             to=Status.SKIPPED,
@@ -135,9 +139,8 @@ def deliver(message_id: int) -> str:
             **fence,
         )
         return "skipped"
-
-    # Again after the wait for a slot (up to RATE_MAX_WAIT_SECONDS): a pause pressed meanwhile still holds it.
-    if (stopped := _stop_for_batch(message, attempt)) is not None:
+    # A pause pressed meanwhile still holds it.
+    if (stopped := _stop_for_batch(message, attempt, state=look.batch_state)) is not None:
         return stopped
     try:
         result = get_backend().send(message)
@@ -175,14 +178,14 @@ def deliver(message_id: int) -> str:
     return "sent"
 
 
-def _stop_for_batch(message: OutboundMessage, attempt: int) -> str | None:
+def _stop_for_batch(message: OutboundMessage, attempt: int, *, state: str | None = None) -> str | None:
     """Hold or skip a claimed text whose batch was paused or cancelled (services.hold_batch / cancel_batch).
 
     Those services move the batch's `queued` texts themselves; this catches the texts a worker had already
     claimed, including retries and re-queued unknown outcomes that came back to the queue after the pause."""
     if not message.batch:
         return None
-    state = services.batch_state(message.batch)
+    state = state or services.batch_state(message.batch)
     fence = {"allowed_from": {Status.SENDING}, "attempt": attempt}
     if state == OutboundBatch.State.HELD:
         # Not an attempt: the claim is given back uncounted, and release_batch queues the text again.
@@ -201,14 +204,13 @@ def _stop_for_batch(message: OutboundMessage, attempt: int) -> str | None:
     return None
 
 
-def _held_back_while_waiting(message_id: int, message: OutboundMessage) -> str:
-    """Checked again right before the provider call, with a fresh read: the person may have been erased (or
-    texted STOP) while this worker waited for its rate-limit slot. Nothing is texted after an erasure.
-    Returns the reason ("erased", "opted_out") or ""."""
-    current_to = OutboundMessage.objects.filter(pk=message_id).values_list("to", flat=True).first()
-    if current_to is None or ERASED_NUMBER in (current_to, message.to):
+def _held_back_while_waiting(message: OutboundMessage, look: services.LastLook) -> str:
+    """Checked again right before the provider call, on a fresh read (services.last_look): the person may have
+    been erased (or texted STOP) while this worker waited for the rate limiter. Nothing is texted after an
+    erasure. Returns the reason ("erased", "opted_out") or ""."""
+    if look.to is None or ERASED_NUMBER in (look.to, message.to):
         return "erased"
-    if not message.opt_out_exempt and services.is_opted_out(message.to):
+    if not message.opt_out_exempt and look.opted_out:
         return "opted_out"
     return ""
 
@@ -408,10 +410,11 @@ def _requeue_stuck(now) -> int:
 
 @worker_process_init.connect
 def _warm_up_pool_process(**_kwargs):
-    """Do a pool process's one-off work (URLconf, the backend's client) before its first rate-limit slot.
+    """Do a pool process's one-off work (URLconf, the backend's client) before its first rate-limit admission.
 
-    Done between the slot and the request, it made each process's first text ~45 ms late: 40% of the
-    limiter's slack, enough under load to put six requests in one second at 5/s (test_drill_outbox.py).
+    Done between admission and the request, it made each process's first text ~45 ms late: more than the
+    limiter's window margin (SMS_RATE_WINDOW_MARGIN_MS), enough under load to put six requests in one second at
+    5/s (test_drill_outbox.py).
     """
     try:
         from django.urls import reverse
