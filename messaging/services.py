@@ -623,10 +623,11 @@ OPT_OUT_SCAN_ABOVE = 200
 
 
 def _opt_out_match(numbers, hashes=None) -> Q:
-    """Rows for these numbers, by the number or by its keyed hash: an erased row keeps only the hash."""
+    """Rows for these numbers, by the number or by its keyed hash: an erased row keeps only the hash.
+    ``hashes``: {keyed hash: number} when the caller has them already."""
     numbers = {n for n in numbers if n}
     if hashes is None:
-        hashes = number_hashes(numbers)
+        hashes = {hashed: number for number, hashed in number_hashes(numbers).items()}
     return Q(number__in=numbers) | Q(number_hash__in=set(hashes))
 
 

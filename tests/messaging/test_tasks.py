@@ -236,6 +236,15 @@ def test_a_busy_rate_limit_gives_the_claim_back_uncounted(sms, monkeypatch):
     assert sms.queued == [message.pk] and sms.countdowns[-1] == tasks.RATE_MAX_WAIT_SECONDS
 
 
+def test_the_last_look_after_admission_finds_an_opt_out_kept_only_as_a_hash(sms):
+    """A number whose owner was erased keeps its opt-out as a keyed hash: the one-query re-check right before
+    the provider call (services.last_look) must match it by that hash, as the checks before it do."""
+    message = queue_one(sms)
+    OptOut.objects.create(number="", number_hash=services.number_hash(NUMBER), opted_out=True)
+    look = services.last_look(message)
+    assert (look.to, look.opted_out, look.batch_state) == (NUMBER, True, "open")
+
+
 def test_the_provider_reports_segments_and_the_row_keeps_them(sms):
     message = queue_one(sms)
     locmem.script(SendResult(sid="SMabc", status="queued", segments=2))
