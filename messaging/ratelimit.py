@@ -21,6 +21,12 @@ and how long the record holds) unless a text refused before it already is, and t
 if they fit beside it. The record goes when that text is admitted, or lapses CLAIM_GRACE_SECONDS after the
 wait it was told, should its worker die or give up.
 
+Send time, not admission time: between admission and the request a worker re-reads the row (erased, opted
+out, paused meanwhile?) and may be slow (a cold process, a loaded machine). So just before the provider call
+`sending` restarts the text's entry from that moment: the log then holds the requests' own times, and the
+margin only has to cover the request's travel to the provider. (Without it, the rate drill at 5/s saw a sixth
+request within one second: a cold process's first text 30–80 ms late, the next window's on time.)
+
 With Redis the decision is one Lua script on Redis's clock (a sorted set scored by expiry in µs, each member
 "cost:token", and a hash for the text next in line); without Redis (embedded mode) the same arithmetic runs
 on a JSON file under an exclusive flock, which is correct for processes on one machine.
@@ -102,6 +108,20 @@ return {0, wait, since}
 """
 
 
+_RESTAMP_LUA = """
+local hold = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], 'XX', string.format('%d', now + hold), ARGV[1])
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(last[2]) - now) / 1000) + 1)
+  return 1
+end
+return 0
+"""
+
+
 @dataclass(frozen=True)
 class Window:
     seconds: float  # W: the base window plus the margin
@@ -113,6 +133,18 @@ class Answer:
     admitted: bool
     wait: float  # refused: seconds until enough of the log expires (others may take it first); admitted: 0
     since: float = 0.0  # when the text was first refused, on the limiter's clock: pass it back on the next try
+    expiry: float = 0.0  # admitted by the file backend: its entry's expiry (how `sending` finds it)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What `acquire` returns when a text may go: pass it to `sending` just before the provider call."""
+
+    key: str
+    cost: int
+    token: str
+    hold: float  # how long the text's entry stays in the log, from when it is (re)stamped
+    expiry: float  # the entry's expiry as admitted (the file backend finds the entry by it)
 
 
 @dataclass(frozen=True)
@@ -125,7 +157,7 @@ class NextInLine:
 
 def window_for(rate_per_second: float, margin_ms: float | None = None) -> Window:
     if margin_ms is None:
-        margin_ms = getattr(settings, "SMS_RATE_WINDOW_MARGIN_MS", 20)
+        margin_ms = getattr(settings, "SMS_RATE_WINDOW_MARGIN_MS", 50)
     base = 1.0 if rate_per_second >= 1 else 1.0 / rate_per_second
     return Window(seconds=base + margin_ms / 1000, budget=max(1, math.floor(rate_per_second * base)))
 
@@ -155,7 +187,8 @@ def decide(
     held = next_in_line.cost if ahead else 0
     if (not entries and not held) or used + cost + held <= window.budget:
         hold = window.seconds * cost / window.budget if cost > window.budget else window.seconds
-        return Answer(True, 0.0, since), sorted([*entries, (now + hold, cost)]), None if mine else next_in_line
+        entry = (now + hold, cost)
+        return Answer(True, 0.0, since, entry[0]), sorted([*entries, entry]), None if mine else next_in_line
     wait = None
     excess = used + cost + held - window.budget
     for expiry, c in entries:  # soonest expiry first: when has enough gone?
@@ -176,13 +209,13 @@ def _redis_script(url: str):
 
     # Short timeouts and no client-side retries: with Redis away a worker gives the text back at once.
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, retry=None)
-    return client.register_script(_ADMIT_LUA)
+    return client.register_script(_ADMIT_LUA), client.register_script(_RESTAMP_LUA)
 
 
 def admit_redis(
     url: str, key: str, *, cost: int, window: Window, token: str, patience: float = 0.0, since: float = 0.0
 ) -> Answer:
-    admitted, wait_us, since_us = _redis_script(url)(
+    admitted, wait_us, since_us = _redis_script(url)[0](
         keys=[key, f"{key}:next"],
         args=[
             int(window.seconds * 1_000_000),
@@ -225,6 +258,17 @@ def admit_file(
         os.close(fd)  # also releases the lock
 
 
+def _log_for(key: str | None, rate: float | None) -> tuple[str, Window]:
+    # SMS_RATE_LIMIT_KEY (optional) lets tests and drills sharing one Redis keep separate logs.
+    key = key or getattr(settings, "SMS_RATE_LIMIT_KEY", "") or DEFAULT_KEY
+    return key, window_for(rate or settings.SMS_RATE_PER_SECOND)
+
+
+def _file_for(key: str) -> Path:
+    safe_name = "".join(c if c.isalnum() else "-" for c in key)
+    return Path(settings.VAR_DIR) / f"{safe_name}.state"
+
+
 def try_admit(
     *,
     cost: int = 1,
@@ -236,26 +280,27 @@ def try_admit(
 ) -> Answer:
     """Admit `cost` segments now under the global rate, or say how long until they might fit (no segments
     booked; the caller, `token`, may become next in line if it would wait that long: `patience`)."""
-    # SMS_RATE_LIMIT_KEY (optional) lets tests and drills sharing one Redis keep separate logs.
-    key = key or getattr(settings, "SMS_RATE_LIMIT_KEY", "") or DEFAULT_KEY
-    window = window_for(rate or settings.SMS_RATE_PER_SECOND)
+    key, window = _log_for(key, rate)
     cost, token = max(1, int(cost)), token or os.urandom(8).hex()
     if settings.REDIS_URL:
         return admit_redis(
             settings.REDIS_URL, key, cost=cost, window=window, token=token, patience=patience, since=since
         )
-    safe_name = "".join(c if c.isalnum() else "-" for c in key)
-    path = Path(settings.VAR_DIR) / f"{safe_name}.state"
-    return admit_file(path, cost=cost, window=window, token=token, patience=patience, since=since)
+    return admit_file(_file_for(key), cost=cost, window=window, token=token, patience=patience, since=since)
 
 
-def acquire(*, cost: int = 1, max_wait: float = 20.0, key: str | None = None, rate: float | None = None) -> bool:
-    """Wait until the text is admitted and return True (send it at once), or False when it cannot be within
-    max_wait: refused at once if the log says so, else after trying until max_wait is used up.
+def acquire(
+    *, cost: int = 1, max_wait: float = 20.0, key: str | None = None, rate: float | None = None
+) -> Admitted | None:
+    """Wait until the text is admitted and return its admission (call `sending` with it just before the provider
+    call), or None when it cannot be within max_wait: at once if the log says so, else after trying until
+    max_wait is used up.
 
-    If the limiter cannot be asked (Redis down), False as well: a text is never sent unthrottled; the caller
+    If the limiter cannot be asked (Redis down), None as well: a text is never sent unthrottled; the caller
     puts it back in the queue for later.
     """
+    key, window = _log_for(key, rate)
+    cost = max(1, int(cost))
     token, since = os.urandom(8).hex(), 0.0  # the same on every try: how the text next in line is known
     deadline = time.monotonic() + max_wait
     while True:
@@ -264,10 +309,55 @@ def acquire(*, cost: int = 1, max_wait: float = 20.0, key: str | None = None, ra
             answer = try_admit(cost=cost, key=key, rate=rate, token=token, patience=patience, since=since)
         except RedisError as exc:
             logger.warning("sms rate limiter unreachable (%s): holding texts back", type(exc).__name__)
-            return False
+            return None
         if answer.admitted:
-            return True
+            hold = window.seconds * cost / window.budget if cost > window.budget else window.seconds
+            return Admitted(key=key, cost=cost, token=token, hold=hold, expiry=answer.expiry)
         if answer.wait > patience:
-            return False
+            return None
         since = answer.since
         time.sleep(answer.wait + random.uniform(0, WAKE_JITTER_SECONDS))  # noqa: S311 (a spread, not a secret)
+
+
+def sending(admitted: Admitted) -> None:
+    """Restart the admitted text's entry in the log now, just before its provider call.
+
+    The window then runs from when the request leaves rather than from admission, so a delay in between (a
+    cold worker process, a slow query, a scheduler hiccup on a loaded machine) cannot bring the texts of two
+    windows into one second at the provider: the margin only has to cover the request's own travel. If the
+    limiter cannot be reached now, the admission stands and its window runs from admission.
+    """
+    try:
+        if settings.REDIS_URL:
+            _redis_script(settings.REDIS_URL)[1](
+                keys=[admitted.key], args=[f"{admitted.cost}:{admitted.token}", int(admitted.hold * 1_000_000)]
+            )
+        else:
+            _restamp_file(_file_for(admitted.key), admitted)
+    except RedisError as exc:
+        logger.warning("sms rate limiter unreachable (%s) as a text leaves: its window runs from admission",
+                       type(exc).__name__)  # fmt: skip
+
+
+def _restamp_file(path: Path, admitted: Admitted) -> None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = b""
+        while chunk := os.read(fd, 65536):
+            raw += chunk
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            return
+        entries = [(float(expiry), int(c)) for expiry, c in state.get("log", [])]
+        now = time.time()
+        if admitted.expiry <= now or (admitted.expiry, admitted.cost) not in entries:
+            return  # expired already: nothing left to restart
+        entries.remove((admitted.expiry, admitted.cost))
+        state["log"] = sorted([*entries, (now + admitted.hold, admitted.cost)])
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(state).encode())
+    finally:
+        os.close(fd)  # also releases the lock

@@ -114,7 +114,8 @@ def deliver(message_id: int) -> str:
         return "skipped"
     if (stopped := _stop_for_batch(message, attempt)) is not None:
         return stopped
-    if not ratelimit.acquire(cost=message.segments, max_wait=RATE_MAX_WAIT_SECONDS):
+    admitted = ratelimit.acquire(cost=message.segments, max_wait=RATE_MAX_WAIT_SECONDS)
+    if not admitted:
         # Busy for a while yet: give the claim back without counting it, and come back later.
         if services.transition(
             message_id,
@@ -142,6 +143,7 @@ def deliver(message_id: int) -> str:
     # A pause pressed meanwhile still holds it.
     if (stopped := _stop_for_batch(message, attempt, state=look.batch_state)) is not None:
         return stopped
+    ratelimit.sending(admitted)  # the text's window at the limiter starts now, as the request leaves
     try:
         result = get_backend().send(message)
     except TransientSendError as exc:

@@ -273,3 +273,40 @@ def test_acquire_holds_texts_back_when_redis_is_unreachable(settings):
 
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     assert not ratelimit.acquire(cost=1, max_wait=1)
+
+
+@pytest.fixture(params=["redis", "file"])
+def limiter_settings(request, settings, tmp_path):
+    """Configure acquire/sending for one backend: the real Redis, or the file log (embedded mode)."""
+    if request.param == "redis":
+        settings.REDIS_URL, settings.SMS_RATE_LIMIT_KEY = request.getfixturevalue("redis_key")
+    else:
+        settings.REDIS_URL, settings.VAR_DIR, settings.SMS_RATE_LIMIT_KEY = "", tmp_path, "test:msgcore:sending"
+    settings.SMS_RATE_WINDOW_MARGIN_MS = 0
+    return settings
+
+
+def test_sending_restarts_the_window_from_when_the_request_leaves(limiter_settings):
+    """A text admitted, then held up (a cold process, a slow query) before its request leaves: its window runs from
+    the request, so the next window's texts cannot land in the same second at the provider."""
+    admitted = ratelimit.acquire(cost=1, max_wait=1, rate=0.5)  # one segment per 2 s
+    assert admitted
+    time.sleep(1.0)  # held up between admission and the provider call
+    ratelimit.sending(admitted)
+    refused = ratelimit.try_admit(cost=1, rate=0.5)
+    assert not refused.admitted
+    assert refused.wait > 1.5  # two seconds from the request; from admission it would be about one
+
+
+def test_a_text_that_never_leaves_frees_its_segments_when_its_window_ends(limiter_settings):
+    admitted = ratelimit.acquire(cost=1, max_wait=1, rate=0.5)
+    assert admitted  # ...but skipped before its request (erased, paused): no `sending`
+    refused = ratelimit.try_admit(cost=1, rate=0.5)
+    assert not refused.admitted and refused.wait <= 2.0
+
+
+def test_sending_after_the_entry_expired_adds_nothing(limiter_settings):
+    admitted = ratelimit.acquire(cost=1, max_wait=1, rate=20)  # budget 20 per 1 s window
+    time.sleep(1.1)
+    ratelimit.sending(admitted)  # its entry is gone: nothing is restarted
+    assert all(ratelimit.try_admit(cost=1, rate=20).admitted for _ in range(20))
