@@ -81,6 +81,21 @@ def unregister_consent_check(name: str) -> None:
     _consent_checks.pop(name, None)
 
 
+def consent_for(number: str) -> ConsentDecision:
+    """check_consent for one number, stopping at the first app that holds live consent: the worker asks again
+    just before sending each campaign text, usually in one query (delegates are asked first)."""
+    decision = NO_CONSENT
+    for check in _consent_checks.values():
+        found = check({number}).get(number) if number else None
+        if found is None:
+            continue
+        if found.allowed:
+            return found
+        if decision is NO_CONSENT:  # the first telling refusal, as check_consent keeps it
+            decision = found
+    return decision
+
+
 def check_consent(numbers) -> dict[str, ConsentDecision]:
     """A decision for every number: allowed when any app holds live consent for it (a number two delegates
     share, one of whom consented, may be texted). Otherwise the most telling refusal ("consent withdrawn on …"

@@ -29,7 +29,7 @@ from messaging.models import (
 )
 from messaging.phones import normalise_mobile
 from messaging.privacy import number_hash, number_hashes
-from messaging.registry import ConsentDecision, check_consent, get_reply_handler
+from messaging.registry import ConsentDecision, check_consent, consent_for, get_reply_handler
 from messaging.selectors import campaign_texts_written
 from messaging.text import clean, compose
 
@@ -564,6 +564,29 @@ def transition(
                 reason=reason[:200],
                 error_code=str(error_code or "")[:16],
             )
+    return True
+
+
+def skip_without_consent(message: OutboundMessage, *, attempt: int) -> bool:
+    """At delivery, just before the provider call: a campaign text whose number lost its consent after it was
+    queued (a coordinator recorded a withdrawal) is skipped as send_sms and send_batch skip one at queue time:
+    error code "no_consent", the reason in words ("consent withdrawn on 3 Nov 2026"). Usually one query
+    (registry.consent_for). Returns True if the text must not be sent (skipped now, or its claim was lost)."""
+    if not message.marketing:
+        return False
+    consent = consent_for(message.to)
+    if consent.allowed:
+        return False
+    transition(
+        message.pk,
+        to=Status.SKIPPED,
+        allowed_from={Status.SENDING},
+        attempt=attempt,
+        reason=consent.reason[:200],
+        error_code=NO_CONSENT_CODE,
+        error_message=consent.reason[:300],
+    )
+    logger.info("sms %s: skipped at delivery, no live consent", message.pk)
     return True
 
 

@@ -140,6 +140,8 @@ def deliver(message_id: int) -> str:
             **fence,
         )
         return "skipped"
+    if services.skip_without_consent(message, attempt=attempt):  # consent withdrawn since it was queued
+        return "skipped"
     # A pause pressed meanwhile still holds it.
     if (stopped := _stop_for_batch(message, attempt, state=look.batch_state)) is not None:
         return stopped

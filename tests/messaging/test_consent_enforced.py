@@ -77,6 +77,41 @@ def test_consent_withdrawn_between_composing_and_sending_skips_the_text_with_the
     assert sms.outbox == []
 
 
+def test_consent_withdrawn_after_queueing_skips_the_text_at_delivery_with_the_queue_time_reason(sms):
+    withdrawn = consenting("+447700900001")
+    kept = consenting("+447700900002")
+    first = send_sms(to=withdrawn.mobile, body="Vote FOR composite 3", key="k1", purpose="briefing")
+    second = send_sms(to=kept.mobile, body="Vote FOR composite 3", key="k2", purpose="briefing")
+    assert (first.status, second.status) == (Status.QUEUED, Status.QUEUED)
+
+    withdraw_sms_consent(delegate=withdrawn, reason="asked in person to stop")  # after queueing, before a worker
+    assert sms.run_queued() == ["skipped", "sent"]
+
+    first.refresh_from_db()
+    today = timezone.localtime().strftime("%-d %b %Y")
+    assert (first.status, first.error_code) == (Status.SKIPPED, "no_consent")
+    assert first.error_message == f"consent withdrawn on {today}"  # the words a queue-time skip uses
+    last = OutboundStatusChange.objects.filter(message=first).latest("pk")
+    assert (last.from_status, last.to_status, last.reason) == (Status.SENDING, Status.SKIPPED, first.error_message)
+    assert [m.to for m in sms.outbox] == [kept.mobile]
+
+
+def test_the_delivery_consent_check_costs_one_query_and_transactional_texts_skip_it(sms):
+    from messaging import tasks
+
+    delegate = consenting("+447700900001")
+    marketing = send_sms(to=delegate.mobile, body="Vote FOR composite 3", key="k1", purpose="briefing")
+    transactional = send_sms(to=delegate.mobile, body="Your shift", key="k2", purpose="shift", marketing=False)
+    sms.commit()
+    counts = {}
+    for message in (marketing, transactional):
+        with CaptureQueriesContext(connection) as captured:
+            assert tasks.deliver(message.pk) == "sent"
+        counts[message.pk] = len(captured)
+    # The same claim, checks and record for both; the campaign text also asks the delegates' consent check.
+    assert counts[marketing.pk] == counts[transactional.pk] + 1
+
+
 def test_a_number_two_delegates_share_may_be_texted_when_one_of_them_consented(sms):
     number = "+447700900001"
     last_year = ConferenceFactory(name="Last year", slug="lab26", is_current=False)

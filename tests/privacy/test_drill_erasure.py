@@ -14,7 +14,7 @@ from django.db import transaction
 from messaging.models import OutboundMessage
 from messaging.services import BatchText, send_batch
 from privacy import erasure
-from tests.factories import CoordinatorFactory, DelegateFactory
+from tests.factories import CoordinatorFactory, DelegateFactory, SmsConsentFactory
 from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
     assert_each_recipient_got_exactly_one,
     drill,
@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
     pytest.mark.xdist_group("processes"),
-    pytest.mark.usefixtures("everyone_consents"),  # made-up numbers: every one counts as consenting
 ]
 # A provider call that began (after the worker's last check) just before the erasure committed may arrive a
 # moment after it: the network call is never made inside a transaction, so that instant cannot be locked out.
@@ -36,8 +35,9 @@ IN_FLIGHT_ALLOWANCE = 0.25
 def test_nothing_reaches_twilio_for_people_erased_during_a_briefing_send(drill, conference):  # noqa: F811
     numbers = range(700, 740)
     erased = list(numbers[-20::2])  # ten people, late in the audience: most are still waiting
-    for n in erased:
-        DelegateFactory(conference=conference, mobile=recipient(n))
+    # Real delegates with consent: the worker processes check it again just before each text leaves.
+    for n in numbers:
+        SmsConsentFactory(delegate=DelegateFactory(conference=conference, mobile=recipient(n)))
     dpo = CoordinatorFactory(username="dpo")
     drill.twilio.latency = 0.02
     with drill.workers("erase-a", "erase-b", rate=5) as workers:
