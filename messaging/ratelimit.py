@@ -32,6 +32,7 @@ With Redis the decision is one Lua script on Redis's clock (a sorted set scored 
 on a JSON file under an exclusive flock, which is correct for processes on one machine.
 """
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -230,9 +231,9 @@ def admit_redis(
     return Answer(bool(admitted), int(wait_us) / 1_000_000, int(since_us) / 1_000_000)
 
 
-def admit_file(
-    path: Path, *, cost: int, window: Window, token: str, patience: float = 0.0, since: float = 0.0
-) -> Answer:
+@contextlib.contextmanager
+def _locked_state(path: Path):
+    """The file log's state (a dict; empty if new or unreadable) under an exclusive flock, written back on exit."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -241,21 +242,38 @@ def admit_file(
             raw += chunk
         try:
             state = json.loads(raw)
-            entries = [(float(expiry), int(c)) for expiry, c in state["log"]]
+        except ValueError:
+            state = {}
+        if not isinstance(state, dict):
+            state = {}
+        yield state
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(state).encode())
+    finally:
+        os.close(fd)  # also releases the lock
+
+
+def _file_entries(state: dict) -> list[tuple[float, int]]:
+    return [(float(expiry), int(c)) for expiry, c in state.get("log", [])]
+
+
+def admit_file(
+    path: Path, *, cost: int, window: Window, token: str, patience: float = 0.0, since: float = 0.0
+) -> Answer:
+    with _locked_state(path) as state:
+        try:
+            entries = _file_entries(state)
             next_in_line = NextInLine(*state["next"]) if state.get("next") else None
-        except (ValueError, TypeError, KeyError):  # new, empty or from the old limiter: start an empty log
+        except (ValueError, TypeError, KeyError):  # from the old limiter: start an empty log
             entries, next_in_line = [], None
         answer, entries, next_in_line = decide(
             entries, next_in_line, now=time.time(), cost=cost, token=token, window=window, patience=patience,
             since=since,
         )  # fmt: skip
-        state = {"log": entries, "next": None if next_in_line is None else list(vars(next_in_line).values())}
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps(state).encode())
+        state.clear()
+        state.update(log=entries, next=None if next_in_line is None else list(vars(next_in_line).values()))
         return answer
-    finally:
-        os.close(fd)  # also releases the lock
 
 
 def _log_for(key: str | None, rate: float | None) -> tuple[str, Window]:
@@ -340,24 +358,13 @@ def sending(admitted: Admitted) -> None:
 
 
 def _restamp_file(path: Path, admitted: Admitted) -> None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        raw = b""
-        while chunk := os.read(fd, 65536):
-            raw += chunk
+    with _locked_state(path) as state:
         try:
-            state = json.loads(raw)
-        except ValueError:
+            entries = _file_entries(state)
+        except (ValueError, TypeError):
             return
-        entries = [(float(expiry), int(c)) for expiry, c in state.get("log", [])]
         now = time.time()
         if admitted.expiry <= now or (admitted.expiry, admitted.cost) not in entries:
             return  # expired already: nothing left to restart
         entries.remove((admitted.expiry, admitted.cost))
         state["log"] = sorted([*entries, (now + admitted.hold, admitted.cost)])
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps(state).encode())
-    finally:
-        os.close(fd)  # also releases the lock
