@@ -122,7 +122,7 @@ def main(argv=None) -> int:
         print(f"bench briefings: refusing to run. {reason}")
         return 2
     sys.path.insert(0, str(BASE_DIR))
-    from tests.messaging.fake_twilio import FakeTwilio
+    from bench.fake_twilio_process import FakeTwilioProcess
     from tests.support.celery_worker import worker_environment
     from tests.support.redis_server import RedisServer
 
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         else:
             print("bench briefings: no redis-server binary; falling back to the embedded broker (files in a tmp dir).")
             broker_kind = "embedded broker (fallback)"
-        twilio = stack.enter_context(FakeTwilio(latency=args.latency))
+        twilio = stack.enter_context(FakeTwilioProcess(latency=args.latency))
         env = worker_environment(
             database_url=database_url,
             redis_url=redis_server.url() if redis_server else "",

@@ -75,7 +75,8 @@ def main(argv=None) -> int:
     database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
     ensure_database(database_url)
 
-    from tests.messaging.fake_twilio import FakeTwilio, max_in_any_window
+    from bench.fake_twilio_process import FakeTwilioProcess
+    from tests.messaging.fake_twilio import max_in_any_window
     from tests.support.celery_worker import running_workers, worker_environment
     from tests.support.redis_server import RedisServer
 
@@ -89,7 +90,7 @@ def main(argv=None) -> int:
         if not redis_url:
             own_redis = stack.enter_context(RedisServer(workdir=tmp, lifetime=lifetime))
             redis_url = own_redis.url()
-        twilio = stack.enter_context(FakeTwilio(latency=args.latency))
+        twilio = stack.enter_context(FakeTwilioProcess(latency=args.latency))
         env = worker_environment(
             database_url=database_url,
             redis_url=redis_url,

@@ -4,9 +4,10 @@ The rate R (SMS_RATE_PER_SECOND) counts segments, as Twilio does. The window is 
 a second) and its budget B = max(1, floor(R × W_base)) segments. Each admitted text is an entry (its time, its
 cost in segments) that stays in the log for W = W_base + SMS_RATE_WINDOW_MARGIN_MS; a text is admitted now iff
 the unexpired entries plus its own cost fit in B (or the log is empty), otherwise nothing is booked and the
-answer says how long until enough of the log expires. Any W of admissions therefore holds at most B
-segments, and the margin absorbs the jitter between admission and the request reaching the provider, so no
-second at the provider holds more than R: bursts are bounded by the window, not spread out by a schedule.
+answer says how long until enough of the log expires. Any W of requests therefore holds at most B segments
+(each entry restarts once its request has left, below), and the margin absorbs how much the network's delay
+to the provider varies, so no second at the provider holds more than R: bursts are bounded by the window,
+not spread out by a schedule.
 
 Why not the GCRA this replaces: it booked evenly spaced slots at 90 % of R to leave room for jitter (so it
 never reached 0.95 of R), and booked all of a text's c segments at its slot, so a 2-segment text on top of
@@ -21,11 +22,14 @@ and how long the record holds) unless a text refused before it already is, and t
 if they fit beside it. The record goes when that text is admitted, or lapses CLAIM_GRACE_SECONDS after the
 wait it was told, should its worker die or give up.
 
-Send time, not admission time: between admission and the request a worker re-reads the row (erased, opted
-out, paused meanwhile?) and may be slow (a cold process, a loaded machine). So just before the provider call
-`sending` restarts the text's entry from that moment: the log then holds the requests' own times, and the
-margin only has to cover the request's travel to the provider. (Without it, the rate drill at 5/s saw a sixth
-request within one second: a cold process's first text 30–80 ms late, the next window's on time.)
+Send time, not admission time: between admission and the request a worker may be slow (a cold process, a
+loaded machine). So once the request has been written, `request_left` restarts the text's entry from that
+moment: the log then holds times by which the requests had certainly left, and the margin only has to cover
+how much the network's delay to the provider varies. (Restarted just before the request instead, the rate
+drill at 5/s saw a sixth request within one second whenever building and writing it was held up on a loaded
+machine: up to 50 ms at 50/s in the bench, as much as the whole margin.) The worker's last look at the text
+(erased, opted out, paused meanwhile?) comes before the try that admits it (`acquire`'s still_wanted), so it
+takes no time inside the window the text holds.
 
 With Redis the decision is one Lua script on Redis's clock (a sorted set scored by expiry in µs, each member
 "cost:token", and a hash for the text next in line); without Redis (embedded mode) the same arithmetic runs
@@ -41,6 +45,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +59,10 @@ DEFAULT_KEY = "cardvote:sms:ratelimit"
 WAKE_JITTER_SECONDS = 0.004
 # How late the text next in line may come back after the wait it was told before others may take its place.
 CLAIM_GRACE_SECONDS = 0.5
+# A waiting text's look at its row (acquire's still_wanted) is at most this old when it is admitted, and is
+# made this long before the try it is for, so that it is done by then.
+LOOK_FRESH_SECONDS = 0.25
+LOOK_LEAD_SECONDS = 0.03
 
 _ADMIT_LUA = """
 local window = tonumber(ARGV[1])
@@ -123,6 +132,12 @@ return 0
 """
 
 
+_STEP_ASIDE_LUA = """
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+"""
+
+
 @dataclass(frozen=True)
 class Window:
     seconds: float  # W: the base window plus the margin
@@ -134,12 +149,12 @@ class Answer:
     admitted: bool
     wait: float  # refused: seconds until enough of the log expires (others may take it first); admitted: 0
     since: float = 0.0  # when the text was first refused, on the limiter's clock: pass it back on the next try
-    expiry: float = 0.0  # admitted by the file backend: its entry's expiry (how `sending` finds it)
+    expiry: float = 0.0  # admitted by the file backend: its entry's expiry (how `request_left` finds it)
 
 
 @dataclass(frozen=True)
 class Admitted:
-    """What `acquire` returns when a text may go: pass it to `sending` just before the provider call."""
+    """What `acquire` returns when a text may go: the backend calls `request_left` with it once the request is out."""
 
     key: str
     cost: int
@@ -210,7 +225,7 @@ def _redis_script(url: str):
 
     # Short timeouts and no client-side retries: with Redis away a worker gives the text back at once.
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, retry=None)
-    return client.register_script(_ADMIT_LUA), client.register_script(_RESTAMP_LUA)
+    return tuple(client.register_script(lua) for lua in (_ADMIT_LUA, _RESTAMP_LUA, _STEP_ASIDE_LUA))
 
 
 def admit_redis(
@@ -308,11 +323,22 @@ def try_admit(
 
 
 def acquire(
-    *, cost: int = 1, max_wait: float = 20.0, key: str | None = None, rate: float | None = None
+    *,
+    cost: int = 1,
+    max_wait: float = 20.0,
+    key: str | None = None,
+    rate: float | None = None,
+    still_wanted: Callable[[], bool] | None = None,
 ) -> Admitted | None:
-    """Wait until the text is admitted and return its admission (call `sending` with it just before the provider
-    call), or None when it cannot be within max_wait: at once if the log says so, else after trying until
-    max_wait is used up.
+    """Wait until the text is admitted and return its admission (its request's `request_left` restarts it), or
+    None when it cannot be within max_wait: at once if the log says so, else after trying until max_wait is
+    used up.
+
+    ``still_wanted``: the caller's own look at the text (erased? opted out? paused?), made just before it
+    called acquire. While the text waits, it is called again shortly before a try whenever that look would
+    otherwise be older than LOOK_FRESH_SECONDS at admission; if it answers False, acquire gives up (None).
+    Looking before the try rather than after the admission keeps the look out of the window the text holds
+    in the log (a look after admission, 8 ms typical and 50 ms at worst under load, was capacity lost).
 
     If the limiter cannot be asked (Redis down), None as well: a text is never sent unthrottled; the caller
     puts it back in the queue for later.
@@ -320,7 +346,8 @@ def acquire(
     key, window = _log_for(key, rate)
     cost = max(1, int(cost))
     token, since = os.urandom(8).hex(), 0.0  # the same on every try: how the text next in line is known
-    deadline = time.monotonic() + max_wait
+    deadline = looked = time.monotonic()
+    deadline += max_wait
     while True:
         patience = deadline - time.monotonic()
         try:
@@ -334,16 +361,42 @@ def acquire(
         if answer.wait > patience:
             return None
         since = answer.since
-        time.sleep(answer.wait + random.uniform(0, WAKE_JITTER_SECONDS))  # noqa: S311 (a spread, not a secret)
+        wake = time.monotonic() + answer.wait + random.uniform(0, WAKE_JITTER_SECONDS)  # noqa: S311 (a spread)
+        if still_wanted is not None and wake - looked > LOOK_FRESH_SECONDS:
+            _sleep_until(wake - LOOK_LEAD_SECONDS)
+            if not still_wanted():
+                _step_aside(key, token)
+                return None
+            looked = time.monotonic()
+        _sleep_until(wake)
 
 
-def sending(admitted: Admitted) -> None:
-    """Restart the admitted text's entry in the log now, just before its provider call.
+def _step_aside(key: str, token: str) -> None:
+    """A text that gives up waiting stops being next in line at once, rather than when its record lapses."""
+    try:
+        if settings.REDIS_URL:
+            _redis_script(settings.REDIS_URL)[2](keys=[f"{key}:next"], args=[token])
+            return
+        with _locked_state(_file_for(key)) as state:
+            if state.get("next") and state["next"][0] == token:
+                state["next"] = None
+    except RedisError:
+        pass  # the record lapses by itself, CLAIM_GRACE_SECONDS after the wait it was told
 
-    The window then runs from when the request leaves rather than from admission, so a delay in between (a
-    cold worker process, a slow query, a scheduler hiccup on a loaded machine) cannot bring the texts of two
-    windows into one second at the provider: the margin only has to cover the request's own travel. If the
-    limiter cannot be reached now, the admission stands and its window runs from admission.
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def request_left(admitted: Admitted) -> None:
+    """Restart the admitted text's entry in the log now: its request has just been written to the provider
+    (the backend calls this between writing the request and reading the answer; see BaseBackend.send).
+
+    The window then runs from a moment the request has certainly left by, rather than from admission, so no
+    delay on this side (a cold worker process, a slow query, a scheduler hiccup on a loaded machine, building
+    the request) can bring the texts of two windows into one second at the provider: the margin only has to
+    cover how much the network's delay to the provider varies. If the limiter cannot be reached now, the
+    admission stands and its window runs from admission.
     """
     try:
         if settings.REDIS_URL:

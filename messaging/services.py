@@ -419,11 +419,6 @@ def _batch_state(label: str, *, lock: bool) -> str:
     return rows.values_list("state", flat=True).first() or OutboundBatch.State.OPEN
 
 
-def batch_state(label: str) -> str:
-    """open, held or cancelled (a batch nobody paused has no row: open)."""
-    return _batch_state(label, lock=False) if label else OutboundBatch.State.OPEN
-
-
 def _lock_batch(label: str) -> OutboundBatch:
     if not label:
         raise ValidationError({"batch": "A batch label is required."})

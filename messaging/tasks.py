@@ -7,6 +7,7 @@ transaction → record the outcome. A worker that dies anywhere in between leave
 provider before any re-send.
 """
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -102,19 +103,19 @@ def deliver(message_id: int) -> str:
             **fence,
         )
         return "skipped"
-    if not message.opt_out_exempt and services.is_opted_out(message.to):
-        services.transition(
-            message_id,
-            to=Status.SKIPPED,
-            reason="opted out before sending",
-            error_code="opted_out",
-            error_message=explain("opted_out"),
-            **fence,
-        )
-        return "skipped"
-    if (stopped := _stop_for_batch(message, attempt)) is not None:
+    # Erased, opted out, consent withdrawn, batch paused or cancelled? Looked at now, and again while the text
+    # waits for the rate limiter whenever this look would be more than LOOK_FRESH_SECONDS old at admission.
+    if (stopped := _stop_before_sending(message, attempt)) is not None:
         return stopped
-    admitted = ratelimit.acquire(cost=message.segments, max_wait=RATE_MAX_WAIT_SECONDS)
+
+    def still_wanted() -> bool:
+        nonlocal stopped
+        stopped = _stop_before_sending(message, attempt)
+        return stopped is None
+
+    admitted = ratelimit.acquire(cost=message.segments, max_wait=RATE_MAX_WAIT_SECONDS, still_wanted=still_wanted)
+    if stopped is not None:
+        return stopped
     if not admitted:
         # Busy for a while yet: give the claim back without counting it, and come back later.
         if services.transition(
@@ -127,27 +128,9 @@ def deliver(message_id: int) -> str:
         ):
             services.enqueue(message_id, countdown=RATE_MAX_WAIT_SECONDS)
         return "deferred"
-    # Admitted: the provider call must follow at once (the limiter's margin covers only a little delay), so
-    # what changed during the wait (up to RATE_MAX_WAIT_SECONDS) is read back in one query.
-    look = services.last_look(message)
-    if held_back := _held_back_while_waiting(message, look):
-        services.transition(
-            message_id,
-            to=Status.SKIPPED,
-            reason="erased" if held_back == "erased" else "opted out while waiting to send",
-            error_code=held_back,
-            error_message=explain(held_back),
-            **fence,
-        )
-        return "skipped"
-    if services.skip_without_consent(message, attempt=attempt):  # consent withdrawn since it was queued
-        return "skipped"
-    # A pause pressed meanwhile still holds it.
-    if (stopped := _stop_for_batch(message, attempt, state=look.batch_state)) is not None:
-        return stopped
-    ratelimit.sending(admitted)  # the text's window at the limiter starts now, as the request leaves
     try:
-        result = get_backend().send(message)
+        # The text's window at the limiter restarts once its request has left (ratelimit.request_left).
+        result = get_backend().send(message, left=functools.partial(ratelimit.request_left, admitted))
     except TransientSendError as exc:
         return _transient(message, attempt, exc)
     except PermanentSendError as exc:
@@ -182,20 +165,31 @@ def deliver(message_id: int) -> str:
     return "sent"
 
 
-def _stop_for_batch(message: OutboundMessage, attempt: int, *, state: str | None = None) -> str | None:
-    """Hold or skip a claimed text whose batch was paused or cancelled (services.hold_batch / cancel_batch).
-
-    Those services move the batch's `queued` texts themselves; this catches the texts a worker had already
-    claimed, including retries and re-queued unknown outcomes that came back to the queue after the pause."""
-    if not message.batch:
-        return None
-    state = state or services.batch_state(message.batch)
+def _stop_before_sending(message: OutboundMessage, attempt: int) -> str | None:
+    """Read the claimed text's row, opt-out and batch afresh (services.last_look, one query) and, for a
+    campaign text, its consent (one more), and settle it if it must not go: skipped if its person was erased,
+    opted out or withdrew consent; held or skipped if its batch was paused or cancelled (hold_batch and
+    cancel_batch move the batch's `queued` texts themselves; this catches those a worker had already claimed,
+    retries included). Returns deliver's result for a text settled here, or None if it may go."""
     fence = {"allowed_from": {Status.SENDING}, "attempt": attempt}
-    if state == OutboundBatch.State.HELD:
+    look = services.last_look(message)
+    if held_back := _held_back(message, look):
+        services.transition(
+            message.pk,
+            to=Status.SKIPPED,
+            reason="erased" if held_back == "erased" else "opted out before sending",
+            error_code=held_back,
+            error_message=explain(held_back),
+            **fence,
+        )
+        return "skipped"
+    if services.skip_without_consent(message, attempt=attempt):
+        return "skipped"
+    if look.batch_state == OutboundBatch.State.HELD:
         # Not an attempt: the claim is given back uncounted, and release_batch queues the text again.
         services.transition(message.pk, to=Status.HELD, reason="batch paused", attempts=attempt - 1, **fence)
         return "held"
-    if state == OutboundBatch.State.CANCELLED:
+    if look.batch_state == OutboundBatch.State.CANCELLED:
         services.transition(
             message.pk,
             to=Status.SKIPPED,
@@ -208,10 +202,9 @@ def _stop_for_batch(message: OutboundMessage, attempt: int, *, state: str | None
     return None
 
 
-def _held_back_while_waiting(message: OutboundMessage, look: services.LastLook) -> str:
-    """Checked again right before the provider call, on a fresh read (services.last_look): the person may have
-    been erased (or texted STOP) while this worker waited for the rate limiter. Nothing is texted after an
-    erasure. Returns the reason ("erased", "opted_out") or ""."""
+def _held_back(message: OutboundMessage, look: services.LastLook) -> str:
+    """The person was erased or texted STOP (since the text was queued, or while it waited for the rate
+    limiter). Nothing is texted after an erasure. Returns the reason ("erased", "opted_out") or ""."""
     if look.to is None or ERASED_NUMBER in (look.to, message.to):
         return "erased"
     if not message.opt_out_exempt and look.opted_out:

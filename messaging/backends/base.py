@@ -1,7 +1,11 @@
 """What every SMS backend offers, and the three ways a send can fail."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+# What `send` calls once its request has left for the provider (the rate limiter's window starts then).
+RequestLeft = Callable[[], None] | None
 
 
 class SendError(Exception):
@@ -33,7 +37,9 @@ class SendResult:
 class BaseBackend:
     name = "base"
 
-    def send(self, message) -> SendResult:
+    def send(self, message, *, left: RequestLeft = None) -> SendResult:
+        """Hand the text to the provider. ``left`` is called once the request has been written, before the
+        answer is awaited (at once for a backend without a network); not at all if it never left."""
         raise NotImplementedError
 
     def find_sent(self, to: str, since: datetime) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from messaging.backends.base import BaseBackend, SendError, SendResult
+from messaging.backends.base import BaseBackend, RequestLeft, SendError, SendResult
 
 
 @dataclass
@@ -50,11 +50,13 @@ def script(*outcomes: SendError | SendResult) -> None:
 class LocmemBackend(BaseBackend):
     name = "locmem"
 
-    def send(self, message) -> SendResult:
+    def send(self, message, *, left: RequestLeft = None) -> SendResult:
         with _lock:
             outcome = _scripted.popleft() if _scripted else None
             if isinstance(outcome, SendError):
                 raise outcome
+            if left:
+                left()
             sid = outcome.sid if isinstance(outcome, SendResult) else f"SMLOCMEM{next(_sids):08d}"
             outbox.append(
                 SentSMS(sid=sid, message_id=message.pk, to=message.to, body=message.body, segments=message.segments)

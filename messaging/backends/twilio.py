@@ -5,6 +5,7 @@ refused), a refusal for good (21211, 21614, 21610, …), and "we cannot tell" (t
 never be retried blindly because Twilio may already have the message.
 """
 
+import contextvars
 import functools
 import logging
 from datetime import datetime, timedelta
@@ -16,11 +17,14 @@ from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from messaging.backends.base import (
     BaseBackend,
     PermanentSendError,
+    RequestLeft,
     SendResult,
     TransientSendError,
     UnknownOutcomeError,
@@ -45,9 +49,59 @@ class _QuietHttpClient(TwilioHttpClient):
         pass
 
 
+# "The request has left" (see BaseBackend.send): set by TwilioBackend.send around its one POST, called by the
+# connection below between writing the request and reading the answer. A context variable, so each thread or
+# task sees only its own.
+_request_left: contextvars.ContextVar[RequestLeft] = contextvars.ContextVar("sms_request_left", default=None)
+
+
+def _tell_request_left() -> None:
+    left = _request_left.get()
+    if left is None:
+        return
+    _request_left.set(None)  # once, whatever follows
+    try:
+        left()
+    except Exception as exc:  # never break a request that has gone out: its outcome must still be read
+        logger.warning("sms: request-left callback raised %s", type(exc).__name__)
+
+
+class _LeftHTTPConnection(HTTPConnection):
+    def getresponse(self, *args, **kwargs):
+        _tell_request_left()
+        return super().getresponse(*args, **kwargs)
+
+
+class _LeftHTTPSConnection(HTTPSConnection):
+    def getresponse(self, *args, **kwargs):
+        _tell_request_left()
+        return super().getresponse(*args, **kwargs)
+
+
+class _LeftHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _LeftHTTPConnection
+
+
+class _LeftHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _LeftHTTPSConnection
+
+
+class _RequestLeftAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, with connections that say when a request has been written (urllib3 writes the whole
+    request, then waits for the answer in getresponse)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _LeftHTTPConnectionPool, "https": _LeftHTTPSConnectionPool}
+
+
 @functools.lru_cache(maxsize=4)
 def _client(account_sid: str, auth_token: str, base_url: str, timeout: float) -> Client:
-    client = Client(account_sid, auth_token, http_client=_QuietHttpClient(timeout=timeout))
+    http_client = _QuietHttpClient(timeout=timeout)
+    adapter = _RequestLeftAdapter(pool_maxsize=32)
+    http_client.session.mount("https://", adapter)
+    http_client.session.mount("http://", adapter)
+    client = Client(account_sid, auth_token, http_client=http_client)
     # The Api domain builds every Messages URL from this attribute.
     client.api.base_url = base_url
     return client
@@ -101,7 +155,7 @@ def classify(exc: Exception) -> Exception:
 class TwilioBackend(BaseBackend):
     name = "twilio"
 
-    def send(self, message) -> SendResult:
+    def send(self, message, *, left: RequestLeft = None) -> SendResult:
         params = {
             "to": message.to,
             "body": message.body,
@@ -117,10 +171,13 @@ class TwilioBackend(BaseBackend):
                 raise PermanentSendError("expired", "Past its useless-after time")
             if seconds < MAX_VALIDITY_SECONDS:
                 params["validity_period"] = seconds
+        token = _request_left.set(left)
         try:
             created = get_client().messages.create(**params)
         except (TwilioException, requests.RequestException, ValueError) as exc:
             raise classify(exc) from exc
+        finally:
+            _request_left.reset(token)
         if not created.sid:
             raise UnknownOutcomeError("no-sid", "Twilio answered without a message SID")
         return SendResult(

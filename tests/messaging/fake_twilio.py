@@ -126,6 +126,18 @@ class _Server(ThreadingHTTPServer):
     # the bench would be measuring the fake.
     request_queue_size = 128
 
+    def server_activate(self):
+        super().server_activate()
+        self.accepted_at: dict[int, float] = {}
+
+    def get_request(self):
+        """Stamp each connection as it is accepted, before a handler thread starts for it: under load that
+        thread may wait for the GIL, and its delay is the fake's, not the sender's. One request per
+        connection (HTTP/1.0), so the stamp is the request's arrival."""
+        request, address = super().get_request()
+        self.accepted_at[id(request)] = time.time()
+        return request, address
+
 
 class FakeTwilio:
     """Start with ``with FakeTwilio() as twilio:``; point the app at ``twilio.env()``."""
@@ -406,8 +418,11 @@ class _Handler(BaseHTTPRequestHandler):
             return parts[2], parts[4].removesuffix(".json")
         return None
 
+    def _arrived(self) -> float:
+        return self.server.accepted_at.pop(id(self.request), None) or time.time()
+
     def do_POST(self):
-        arrived = time.time()
+        arrived = self._arrived()
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(self.rfile.read(length).decode()).items()}
         path = urllib.parse.urlsplit(self.path).path
@@ -433,7 +448,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._error(status, code)
 
     def do_GET(self):
-        arrived = time.time()
+        arrived = self._arrived()
         split = urllib.parse.urlsplit(self.path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query).items()}
         target = self._messages_path()

@@ -107,7 +107,7 @@ def test_a_text_a_worker_claimed_before_the_pause_is_held_by_the_worker_not_sent
     claimed = services.claim(pk)  # a worker has it...
     services.hold_batch(BATCH)  # ...when the coordinator presses pause
     assert claimed.status == Status.SENDING
-    assert tasks._stop_for_batch(claimed, claimed.attempts) == "held"
+    assert tasks._stop_before_sending(claimed, claimed.attempts) == "held"
     message = OutboundMessage.objects.get(pk=pk)
     assert (message.status, message.attempts) == (Status.HELD, 0)  # the claim is not counted as an attempt
     assert sms.outbox == []
@@ -132,7 +132,7 @@ def test_a_claimed_text_of_a_cancelled_batch_is_skipped_by_the_worker(sms, dispa
     [pk] = send_batch(texts(1), purpose="briefing", batch=BATCH).queued
     claimed = services.claim(pk)
     services.cancel_batch(BATCH)
-    assert tasks._stop_for_batch(claimed, claimed.attempts) == "skipped"
+    assert tasks._stop_before_sending(claimed, claimed.attempts) == "skipped"
     assert OutboundMessage.objects.get(pk=pk).error_code == "cancelled"
 
 

@@ -277,7 +277,7 @@ def test_acquire_holds_texts_back_when_redis_is_unreachable(settings):
 
 @pytest.fixture(params=["redis", "file"])
 def limiter_settings(request, settings, tmp_path):
-    """Configure acquire/sending for one backend: the real Redis, or the file log (embedded mode)."""
+    """Configure acquire/request_left for one backend: the real Redis, or the file log (embedded mode)."""
     if request.param == "redis":
         settings.REDIS_URL, settings.SMS_RATE_LIMIT_KEY = request.getfixturevalue("redis_key")
     else:
@@ -286,13 +286,13 @@ def limiter_settings(request, settings, tmp_path):
     return settings
 
 
-def test_sending_restarts_the_window_from_when_the_request_leaves(limiter_settings):
+def test_request_left_restarts_the_window_from_when_the_request_left(limiter_settings):
     """A text admitted, then held up (a cold process, a slow query) before its request leaves: its window runs from
     the request, so the next window's texts cannot land in the same second at the provider."""
     admitted = ratelimit.acquire(cost=1, max_wait=1, rate=0.5)  # one segment per 2 s
     assert admitted
     time.sleep(1.0)  # held up between admission and the provider call
-    ratelimit.sending(admitted)
+    ratelimit.request_left(admitted)
     refused = ratelimit.try_admit(cost=1, rate=0.5)
     assert not refused.admitted
     assert refused.wait > 1.5  # two seconds from the request; from admission it would be about one
@@ -308,5 +308,33 @@ def test_a_text_that_never_leaves_frees_its_segments_when_its_window_ends(limite
 def test_sending_after_the_entry_expired_adds_nothing(limiter_settings):
     admitted = ratelimit.acquire(cost=1, max_wait=1, rate=20)  # budget 20 per 1 s window
     time.sleep(1.1)
-    ratelimit.sending(admitted)  # its entry is gone: nothing is restarted
+    ratelimit.request_left(admitted)  # its entry is gone: nothing is restarted
     assert all(ratelimit.try_admit(cost=1, rate=20).admitted for _ in range(20))
+
+
+def test_a_text_admitted_at_once_is_not_looked_at_again(limiter_settings):
+    looks = []
+    assert ratelimit.acquire(cost=1, max_wait=1, rate=2, still_wanted=lambda: looks.append(1) or True)
+    assert looks == []  # the caller's own look, just before, is fresh enough
+
+
+def test_a_waiting_text_looks_again_just_before_the_try_that_admits_it(limiter_settings):
+    """The worker's look at the row (erased? opted out? paused?) is made before the admitting try, not between
+    admission and the request, where it would use up the window the text holds."""
+    assert ratelimit.acquire(cost=2, max_wait=1, rate=2)  # the 1 s window's budget of 2 is used
+    looks = []
+    admitted = ratelimit.acquire(
+        cost=1, max_wait=3, rate=2, still_wanted=lambda: looks.append(time.monotonic()) or True
+    )
+    returned = time.monotonic()
+    assert admitted
+    assert len(looks) == 1
+    assert 0 <= returned - looks[0] <= ratelimit.LOOK_FRESH_SECONDS
+
+
+def test_a_waiting_text_no_longer_wanted_gives_up_at_that_look_and_leaves_the_log_to_others(limiter_settings):
+    """Skipped while waiting (erased, opted out, paused): nothing booked, and no longer next in line, so the
+    segments it waited for go to the next text at once."""
+    assert ratelimit.acquire(cost=2, max_wait=1, rate=2)
+    assert ratelimit.acquire(cost=2, max_wait=3, rate=2, still_wanted=lambda: False) is None
+    assert ratelimit.acquire(cost=2, max_wait=0.5, rate=2)
