@@ -225,12 +225,16 @@ class OptOutEvent(models.Model):
     class Action(models.TextChoices):
         OPT_OUT = "opt_out", "Opted out"
         OPT_IN = "opt_in", "Opted back in"
+        # Erasure had blanked the number on the row; a delegate or volunteer record holds it again, so the
+        # opt-out is that person's data again (messaging.services.relink_opt_outs). Not a new opt-out.
+        RELINK = "relink", "Number held again"
 
     class Source(models.TextChoices):
         SMS_KEYWORD = "sms_keyword", "Texted a keyword"
         TWILIO_21610 = "twilio_21610", "Twilio reported the number unsubscribed (21610)"
         COORDINATOR = "coordinator", "A coordinator"
         INBOX = "inbox", "A coordinator, from a reply asking to stop"
+        RECORD = "record", "A delegate or volunteer record with the number"
 
     opt_out = models.ForeignKey(OptOut, on_delete=models.CASCADE, related_name="events")
     number = models.CharField(max_length=32, db_index=True)

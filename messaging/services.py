@@ -757,6 +757,72 @@ def forget_opt_out_number(*, number: str) -> int:
     return changed
 
 
+def has_hash_only_opt_outs() -> bool:
+    """Whether any opt-out row keeps only its keyed hash (its owner was erased): one query, usually False."""
+    return OptOut.objects.filter(number="").exists()
+
+
+def relink_opt_outs(*, numbers, via: str = "") -> int:
+    """Numbers (E.164) held again (a delegate or volunteer saved with them): put each back on its hash-only opt-out row.
+
+    Erasure blanks an opt-out's number and keeps the keyed hash (forget_opt_out_number). Once a record holds the
+    number again, the opt-out is that person's data again, and matching it by number is what lets every query
+    (delegates' ``can_be_texted``, the volunteer admin) honour it without the hash key in SQL. Each re-link
+    writes an OptOutEvent ("Number held again", ``via`` naming the writer); a later erasure blanks both again.
+
+    Call it inside the writer's transaction (the number and its opt-out commit together). ONE query when nothing
+    matches, whatever the count of numbers: a few are hashed and looked up by hash; many (an import, the sweep)
+    read the hash-only rows first and hash only if there are any. Returns the rows re-linked.
+    """
+    # E.164 as the records store it; an erased volunteer's placeholder mobile is not a number.
+    numbers = {number for number in numbers if number and number.startswith("+")}
+    if not numbers:
+        return 0
+    hash_only = OptOut.objects.filter(number="")
+    # savepoint=False: no SAVEPOINT round trips inside the caller's transaction; nothing here needs a partial undo.
+    with transaction.atomic(savepoint=False):
+        if len(numbers) <= OPT_OUT_SCAN_ABOVE:
+            by_hash = {hashed: number for number, hashed in number_hashes(numbers).items()}
+            rows = list(hash_only.select_for_update().filter(number_hash__in=by_hash).values_list("pk", "number_hash"))
+        else:
+            listed = list(hash_only.values_list("pk", "number_hash"))
+            if not listed:
+                return 0
+            by_hash = {hashed: number for number, hashed in number_hashes(numbers).items()}
+            matched = [pk for pk, hashed in listed if hashed in by_hash]
+            # Locked and read again: a concurrent re-link or START may have got there first.
+            rows = (
+                list(hash_only.select_for_update().filter(pk__in=matched).values_list("pk", "number_hash"))
+                if matched
+                else []
+            )
+        if not rows:
+            return 0
+        # A number on another row already (only after a key rotation): that row is the one matched by number.
+        taken = set(
+            OptOut.objects.filter(number__in=[by_hash[hashed] for _, hashed in rows]).values_list("number", flat=True)
+        )
+        now = timezone.now()
+        events = []
+        for pk, hashed in rows:
+            number = by_hash[hashed]
+            if number in taken or not OptOut.objects.filter(pk=pk, number="").update(number=number, updated_at=now):
+                continue
+            events.append(
+                OptOutEvent(
+                    opt_out_id=pk,
+                    number=number,
+                    action=OptOutEvent.Action.RELINK,
+                    source=OptOutEvent.Source.RECORD,
+                    keyword=via[:40],
+                )
+            )
+        OptOutEvent.objects.bulk_create(events)
+    if events:
+        logger.info("opt-outs: %s re-linked to numbers held again (%s)", len(events), via or "unnamed writer")
+    return len(events)
+
+
 # --- Replies -------------------------------------------------------------------------------------
 
 
