@@ -17,6 +17,7 @@ from config.csv_export import SafeCSV
 from delegates import imports
 from delegates.models import Conference, Delegate, Organisation, SmsConsent
 from messaging.phones import masked, normalise_mobile
+from messaging.services import relink_opt_outs
 
 # --- Import: the same whole-file checks as the import page --------------------------------------------
 
@@ -250,6 +251,11 @@ class DelegateAdmin(CsvImportExportAdmin):
         if "conference" not in initial and (current := Conference.current()):
             initial["conference"] = current.pk
         return initial
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The admin's change form runs in one transaction: the mobile and its re-linked opt-out commit together.
+        relink_opt_outs(numbers=[obj.mobile], via="delegate admin")
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {"conference": Conference.current()}

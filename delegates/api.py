@@ -17,6 +17,7 @@ from config.api import AuditedPagination
 from delegates.filters import DelegateFilter, OrganisationFilter
 from delegates.models import Conference, Delegate, Organisation, Section, nation_of_region
 from messaging.phones import normalise_mobile
+from messaging.services import relink_opt_outs
 
 DUPLICATE_MOBILE = "Another delegate at this conference already has this mobile."
 
@@ -226,7 +227,9 @@ class DelegateSerializer(ModelRulesMixin, serializers.ModelSerializer):
         # Two requests racing for the same mobile: the constraint decides, and the loser gets a 400.
         try:
             with transaction.atomic():
-                return save(data)
+                delegate = save(data)
+                relink_opt_outs(numbers=[delegate.mobile], via="delegates API")
+                return delegate
         except IntegrityError:
             raise ValidationError({"mobile": [DUPLICATE_MOBILE]}) from None
 

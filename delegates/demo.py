@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from delegates.models import Conference, Delegate, Organisation, Region, SmsConsent, nation_of_region
+from messaging.services import relink_opt_outs
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_SLUG = "labour-2027"
@@ -379,6 +380,7 @@ def seed_demo(*, scale: int = 1, seed: int = 2027) -> SeedResult:
             continue
         planned.extend(_build_delegates(conference, organisation, org_rng, mobiles))
     created = Delegate.objects.bulk_create([d for d, _ in planned], batch_size=500)
+    relink_opt_outs(numbers=[d.mobile for d in created], via="demo data")
     consents = [
         SmsConsent(delegate=d, method=SmsConsent.Method.WEB_FORM, wording=CONSENT_WORDING, given_at=d.created_at)
         for d, (_, consented) in zip(created, planned, strict=True)

@@ -59,6 +59,7 @@ from delegates.models import (
     nation_of_region,
 )
 from messaging.phones import mobile_warning, normalise_mobile
+from messaging.services import relink_opt_outs
 
 DELEGATE_COLUMNS = ("first_name", "last_name", "organisation", "gender", "seat_type", "mobile", "email", "is_attending")
 DELEGATE_REQUIRED = ("first_name", "last_name", "organisation")
@@ -428,6 +429,7 @@ class DelegateResource(CardvoteResource):
             c.delegate_id: (c.method, c.wording)
             for c in SmsConsent.objects.filter(delegate__conference=self.conference, withdrawn_at__isnull=True)
         }
+        self._saved: list[int] = []
 
     def init_instance(self, row=None):
         return Delegate(conference=self.conference)
@@ -503,6 +505,7 @@ class DelegateResource(CardvoteResource):
         return wanted is not None and self._live_consents.get(instance.pk) != wanted
 
     def after_save_instance(self, instance, row, **kwargs):
+        self._saved.append(instance.pk)
         if self.consent_changes(instance, row):
             method, wording = self.wanted_consent(row)
             user = kwargs.get("user")
@@ -514,6 +517,12 @@ class DelegateResource(CardvoteResource):
                 source="imported in the admin",
             )
             self._live_consents[instance.pk] = (method, wording)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        # Once for the file, in its transaction. Read back, not remembered: a row rolled back keeps its old mobile.
+        mobiles = Delegate.objects.filter(pk__in=self._saved).exclude(mobile="").values_list("mobile", flat=True)
+        relink_opt_outs(numbers=list(mobiles), via="delegate import (admin)")
 
     # Export: the live consent, prefetched, so an exported file imports back unchanged.
     def filter_export(self, queryset, **kwargs):
@@ -1138,6 +1147,8 @@ def apply_delegate_rows(*, conference: Conference, rows: list[DelegateRow], user
             consents.append((pk, *row.consent))
     if updates:
         _update_all(updates, sorted(changed_fields | {"updated_at"}))
+    # A re-imported erased person's opt-out gets its number back, in this transaction (one query if none).
+    relink_opt_outs(numbers=[row.values["mobile"] for row in rows], via="delegate import")
     if consents:
         services.record_imported_sms_consents(consents=consents, recorded_by=user, source=source)
 

@@ -20,6 +20,7 @@ from delegates.filters import DelegateFilter, OrganisationFilter
 from delegates.forms import DUPLICATE_MOBILE, DelegateForm, OrganisationForm
 from delegates.models import Conference, Delegate, Organisation
 from delegates.services import record_sms_consent, withdraw_sms_consent
+from messaging.services import relink_opt_outs
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -314,6 +315,8 @@ class DelegateFormMixin(CurrentConferenceMixin):
         try:
             with transaction.atomic():
                 self.object = form.save()
+                # In the same transaction: the mobile and its opt-out (if its owner was erased) commit together.
+                relink_opt_outs(numbers=[self.object.mobile], via="delegate form")
                 self.apply_consent(form)
         except IntegrityError:
             # Two coordinators saved the same mobile at once: the constraint caught what clean() could not.

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from config.admin import EvidenceAdminMixin
 from messaging.models import OptOut
 from messaging.phones import masked, normalise_mobile
+from messaging.services import relink_opt_outs
 from volunteers import services
 from volunteers.models import Location, Shift, Signup, SignupChange, Volunteer, VolunteerConsent
 
@@ -93,8 +94,14 @@ class VolunteerAdmin(admin.ModelAdmin):
     ]
     inlines = [VolunteerConsentInline]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The admin's change form runs in one transaction: the mobile and its re-linked opt-out commit together.
+        relink_opt_outs(numbers=[obj.mobile], via="volunteer admin")
+
     def get_queryset(self, request):
-        # A STOP withdraws consent to every text: messaging's opt-out list, matched in the same query.
+        # A STOP withdraws consent to every text: messaging's opt-out list, matched in the same query by number,
+        # which finds an erased person's opt-out too once a record holds the number again (relink_opt_outs).
         stopped = OptOut.objects.filter(number=OuterRef("mobile"), opted_out=True)
         return super().get_queryset(request).annotate(has_stopped=Exists(stopped))
 

@@ -12,6 +12,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from messaging.services import relink_opt_outs
 from volunteers.models import Location, Role, Shift, Signup, SignupChange, Volunteer
 from volunteers.services import CONSENT_WORDING, ShiftPattern, create_day_of_shifts
 
@@ -157,6 +158,7 @@ def seed(*, conference, scale: int = 1, seed: int = 2027) -> str:
             },
         )
         volunteers.append(volunteer)
+    relink_opt_outs(numbers=[v.mobile for v in volunteers], via="demo data")
 
     if Signup.objects.filter(shift__conference=conference).exists():
         return f"{new_shifts} shifts, {len(volunteers)} volunteers; sign-ups already there"

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.phones import normalise_mobile
-from messaging.services import send_sms
+from messaging.services import relink_opt_outs, send_sms
 from volunteers import texts
 from volunteers.models import HOLDS_PLACE, Location, Shift, Signup, SignupChange, Volunteer, VolunteerConsent
 from volunteers.reminders import due_rung
@@ -79,6 +79,8 @@ def register_volunteer(
         except IntegrityError:  # the same number registering from two phones at once
             volunteer, created = Volunteer.objects.get(mobile=number), False
         volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)  # one live consent, even in a race
+        # An erased person's opt-out gets this number back, committed with the record that holds it again.
+        relink_opt_outs(numbers=[number], via="volunteer sign-up")
         if not created:
             # Someone else may type this number: never rename a volunteer from the public form.
             Volunteer.objects.filter(pk=volunteer.pk).update(
