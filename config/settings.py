@@ -464,6 +464,13 @@ CELERY_BEAT_SCHEDULE["privacy-retention"] = {
     "schedule": crontab(hour=3, minute=15),
     "options": {"queue": "default"},
 }
+# An erased person's opt-out (kept as a keyed hash) gets its number back once a record holds it again: every
+# writer does this itself; this catches any that does not, within minutes (privacy.tasks.relink_opt_outs).
+CELERY_BEAT_SCHEDULE["privacy-relink-opt-outs"] = {
+    "task": "privacy.tasks.relink_opt_outs",
+    "schedule": 5 * 60.0,
+    "options": {"queue": "default"},
+}
 CELERY_BEAT_SCHEDULE["volunteers-send-reminders"] = {
     "task": "volunteers.tasks.send_due_reminders",
     "schedule": 60.0,

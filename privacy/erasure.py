@@ -21,6 +21,8 @@ from lobbying.services import erase_lobbying_records
 from messaging.models import InboundMessage, OutboundMessage
 from messaging.phones import masked, normalise_mobile
 from messaging.privacy import erase_numbers, was_forgotten
+from messaging.services import relink_opt_outs
+from privacy import selectors
 from privacy.models import AuditEvent
 from volunteers.models import Volunteer
 from volunteers.services import erase_volunteers
@@ -181,6 +183,9 @@ def _run(plan: ErasurePlan, *, now) -> dict[str, int]:
     ):
         for kind, count in part.items():
             counts[kind] = counts.get(kind, 0) + count
+    # A record not chosen (the same number at another conference, or as a volunteer) still holds the number:
+    # its opt-out keeps the number, so "can be texted" (matched by number) still sees it.
+    relink_opt_outs(numbers=selectors.numbers_held(among=plan.numbers), via="erasure: held by another record")
     return {kind: counts.get(kind, 0) for kind in COUNT_LABELS}
 
 

@@ -30,6 +30,7 @@ from delegates.models import Conference, Delegate
 from delegates.services import erase_delegates
 from lobbying.services import erase_lobbying_records
 from messaging.privacy import erase_numbers, numbers_texted_before
+from messaging.services import relink_opt_outs
 from volunteers.models import Signup, Volunteer
 from volunteers.services import erase_volunteers
 
@@ -107,6 +108,8 @@ def _anonymise(conference: Conference, *, due_ids: list[int], now) -> dict[str, 
     ) | set(Volunteer.objects.filter(erased_at__isnull=True).values_list("mobile", flat=True))
     others = numbers_texted_before(_ended(conference)) - kept - numbers
     parts.append(erase_numbers(numbers=others, opt_out=False, before=_ended(conference), now=now))
+    # Next year's delegate (or an active volunteer) with the same number keeps its opt-out matched by number.
+    relink_opt_outs(numbers=numbers & kept, via="retention: held by a kept record")
     for part in parts:
         for kind, count in part.items():
             counts[kind] = counts.get(kind, 0) + count
