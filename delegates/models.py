@@ -10,7 +10,6 @@ from django.utils import timezone
 from delegates import rules
 from messaging.models import OptOut
 from messaging.phones import normalise_mobile
-from messaging.privacy import NumberHash
 
 
 class Conference(models.Model):
@@ -357,16 +356,14 @@ class DelegateQuerySet(models.QuerySet):
 
         ``has_sms_consent`` (a live consent record), ``is_opted_out`` (the mobile is on messaging's opt-out
         list: a STOP beats any consent on record until the person texts START) and ``can_be_texted`` (a mobile,
-        live consent and not opted out). The opt-out list is matched as the send paths match it: by the number,
-        or, for a row whose owner was erased (blank number), by the keyed hash, computed in the query
-        (messaging.privacy.NumberHash), so a re-imported erased person who had opted out is not textable.
-        Correlated subqueries, so the query count does not grow with the rows. Every badge, count, filter,
-        export and audience of campaign texts reads ``can_be_texted``.
+        live consent and not opted out). The opt-out list is matched by number only: no hash key reaches SQL. An
+        erased person's opt-out keeps only its keyed hash, and a record holding that number again (a re-import,
+        a sign-up) puts the number back on the row (messaging.services.relink_opt_outs, from every writer of a
+        mobile, and privacy.tasks.relink_opt_outs every few minutes for any writer missed). The send paths match
+        the hash as well, so nobody is texted meanwhile. Correlated subqueries, so the query count does not grow
+        with the rows. Every badge, count, filter, export and audience of campaign texts reads ``can_be_texted``.
         """
-        listed = OptOut.objects.filter(opted_out=True)
-        opted_out = Exists(listed.filter(number=OuterRef("mobile"))) | Exists(
-            listed.filter(number="", number_hash=NumberHash(OuterRef("mobile")))
-        )
+        opted_out = Exists(OptOut.objects.filter(opted_out=True, number=OuterRef("mobile")))
         return (
             self.with_sms_consent()
             .annotate(is_opted_out=models.Case(models.When(mobile="", then=Value(False)), default=opted_out))

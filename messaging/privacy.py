@@ -9,7 +9,6 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db.models import CharField, Func
 
 
 def _key() -> bytes:
@@ -32,48 +31,6 @@ def number_hashes(numbers) -> dict[str, str]:
         digest.update((number or "").encode())
         hashes[number] = digest.hexdigest()
     return hashes
-
-
-def _hmac_pads() -> tuple[bytes, bytes]:
-    """HMAC-SHA256's inner and outer key pads (RFC 2104): HMAC(k, m) = sha256(outer || sha256(inner || m))."""
-    key = _key()
-    if len(key) > 64:  # SHA-256's block size: a longer key is hashed first
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
-# The SQLite function NumberHash calls (registered on each connection by messaging.apps).
-SQLITE_FUNCTION = "cardvote_number_hash"
-
-
-class NumberHash(Func):
-    """number_hash of a column of numbers, computed by the database, so a query can match numbers against the
-    opt-out list's keyed hashes without reading the numbers out first (delegates' ``with_can_be_texted``: an
-    erased person's opt-out survives only as the hash). Nothing is stored.
-
-    PostgreSQL: the HMAC built from its own sha256() (PostgreSQL 11+; no extension needed), with the key's two
-    pads as parameters, so the statement carries key material: never log it. SQLite: number_hash itself,
-    registered on the connection. Equal to number_hash for every number (tested).
-    """
-
-    arity = 1
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        number_sql, number_params = compiler.compile(self.source_expressions[0])
-        inner, outer = _hmac_pads()
-        sql = f"encode(sha256(%s::bytea || sha256(%s::bytea || convert_to({number_sql}, 'UTF8'))), 'hex')"
-        return sql, (outer, inner, *number_params)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, function=SQLITE_FUNCTION, **extra_context)
-
-
-def register_sqlite_function(sender, connection, **kwargs):
-    """connection_created: give each SQLite connection number_hash (NumberHash's SQLite side)."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_function(SQLITE_FUNCTION, 1, number_hash, deterministic=True)
 
 
 # --- Erasure ---------------------------------------------------------------------------------------------------------

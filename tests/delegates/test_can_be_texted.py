@@ -52,7 +52,9 @@ def test_a_re_imported_erased_person_whose_opt_out_survives_only_as_a_hash_is_no
     trio, conference, django_assert_num_queries
 ):
     """Erasure blanks the number on the opt-out row and keeps the keyed hash; the same person imported again
-    (same mobile, even a fresh consent record) must not be counted in an audience or shown as textable."""
+    (same mobile, even with a fresh consent) must not be counted in an audience or shown as textable. The import
+    puts the number back on the opt-out row (re-link), so textable() matches it by number, with no hash in SQL."""
+    from delegates.imports import import_delegates
     from messaging.models import OptOut
     from messaging.privacy import number_hash
 
@@ -65,16 +67,23 @@ def test_a_re_imported_erased_person_whose_opt_out_survives_only_as_a_hash_is_no
     messaging.forget_opt_out_number(number="+447700900777")
     assert OptOut.objects.filter(number="", number_hash=number_hash("+447700900777"), opted_out=True).exists()
 
-    back = DelegateFactory(conference=conference, organisation=trio["walton"], first_name="Eve", mobile="+447700900777")
-    SmsConsentFactory(delegate=back)
+    report = import_delegates(
+        data=b"first_name,last_name,organisation,mobile,sms_consent_method,sms_consent_wording\n"
+        b"Eve,Back,Liverpool Walton,07700 900777,paper_form,I agree to texts about conference votes.\n",
+        conference=conference,
+    )
+    assert report.ok and report.new == 1, report.lines()
+    back = Delegate.objects.get(first_name="Eve")
+    assert SmsConsent.objects.filter(delegate=back, withdrawn_at__isnull=True).exists()
+    assert OptOut.objects.get(number_hash=number_hash("+447700900777")).number == "+447700900777"
 
-    with django_assert_num_queries(1):  # the same one query: the hash is computed inside it
+    with django_assert_num_queries(1):  # the same one query, matching by number
         assert Delegate.objects.textable().count() == before
     assert not Delegate.objects.textable().filter(pk=back.pk).exists()
     assert Delegate.objects.not_textable().filter(pk=back.pk).exists()
     row = Delegate.objects.with_can_be_texted().get(pk=back.pk)
     assert (row.has_sms_consent, row.is_opted_out, row.can_be_texted) == (True, True, False)
-    # START from the number finds the hashed row and makes them textable again.
+    # START from the number finds the re-linked row and makes them textable again.
     messaging.opt_in("+447700900777", source=OptOutEvent.Source.SMS_KEYWORD, keyword="START")
     assert Delegate.objects.textable().filter(pk=back.pk).exists()
 

@@ -1,15 +1,20 @@
 """An erased delegate who had texted STOP, entered again by any writer of a mobile, is not textable: the writer
-puts the number back on the opt-out row (messaging.services.relink_opt_outs)."""
+puts the number back on the opt-out row (messaging.services.relink_opt_outs), and "can be texted" matches the
+opt-out list by number only. No hash key, nor anything derived from it, ever reaches SQL."""
+
+import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from delegates.imports import import_delegates
 from delegates.models import Delegate, SmsConsent
 from messaging import services as messaging
 from messaging.models import OptOut, OptOutEvent
-from messaging.privacy import number_hash
+from messaging.privacy import _key, number_hash
 from privacy import erasure
 from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
 
@@ -168,3 +173,64 @@ def test_adding_a_delegate_runs_a_fixed_number_of_queries_one_of_them_the_opt_ou
     # consent, INSERT consent, two RELEASE SAVEPOINT
     with django_assert_num_queries(16):
         form_post(coordinator_client, walton)
+
+
+# --- No key material in SQL -------------------------------------------------------------------------------------
+
+
+def key_material() -> list[str | bytes]:
+    """The key and what the database was once given of it: HMAC-SHA256's two pads (RFC 2104), as bytes and hex."""
+    key = _key()
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner, outer = bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+    return [_key(), _key().decode(), inner, outer, inner.hex(), outer.hex()]
+
+
+def _contains(value, secret) -> bool:
+    """Whether a statement or parameter holds the secret: bytes as they are, or written out in hex."""
+    if isinstance(value, list | tuple):
+        return any(_contains(v, secret) for v in value)
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, bytes | bytearray):
+        return (secret if isinstance(secret, bytes) else secret.encode()) in value
+    return isinstance(value, str) and (secret.hex() if isinstance(secret, bytes) else secret) in value
+
+
+@pytest.mark.parametrize("key", ["", "a configured key"], ids=["derived-from-secret-key", "OPT_OUT_HASH_KEY"])
+def test_no_key_material_reaches_sql_in_textable_counts_or_the_delegate_list(
+    key, settings, conference, walton, coordinator, coordinator_client
+):
+    settings.OPT_OUT_HASH_KEY = key
+    erase_eve(conference, walton, coordinator)
+    form_post(coordinator_client, walton)
+    secrets = key_material()
+    assert secrets[0] and secrets[2] != secrets[3]
+
+    with CaptureQueriesContext(connection) as captured:
+        list(Delegate.objects.textable())
+        list(Delegate.objects.not_textable())
+        Delegate.objects.textable().count()
+        page = coordinator_client.get(reverse("delegate-list"))
+    assert page.status_code == 200 and "Opted out" in page.content.decode()
+
+    assert captured.captured_queries
+    for query in captured.captured_queries:
+        for secret in secrets:
+            assert not _contains(query["sql"], secret), query["sql"][:200]
+    # The SQL Django logs interpolates the parameters; check the raw parameters as well.
+    with connection.execute_wrapper(_params_checker(secrets)):
+        list(Delegate.objects.textable())
+        Delegate.objects.not_textable().count()
+        coordinator_client.get(reverse("delegate-list"))
+
+
+def _params_checker(secrets):
+    def check(execute, sql, params, many, context):
+        for secret in secrets:
+            assert not _contains(sql, secret) and not _contains(list(params or ()), secret)
+        return execute(sql, params, many, context)
+
+    return check

@@ -63,23 +63,3 @@ def test_two_erased_opt_outs_can_both_have_a_blank_number():
         services.opt_out(number, source=OptOutEvent.Source.SMS_KEYWORD, keyword="STOP")
         services.forget_opt_out_number(number=number)
     assert list(OptOut.objects.values_list("number", flat=True)) == ["", ""]
-
-
-# --- The same hash computed by the database (delegates' textable() matches erased opt-outs with it) -----------
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("key", ["", "short key", "k" * 200], ids=["from-secret-key", "short", "longer-than-a-block"])
-def test_the_database_computes_exactly_number_hash(settings, key):
-    from django.db.models import Value
-
-    from messaging.privacy import NumberHash
-
-    settings.OPT_OUT_HASH_KEY = key
-    numbers = ["+447700900123", "+447700900124", "+12025550123", ""]
-    for number in numbers:
-        OptOut.objects.create(number=number or "blank", number_hash=f"placeholder {number}")
-    computed = OptOut.objects.annotate(in_sql=NumberHash(Value("+447700900123"))).values_list("in_sql", flat=True)
-    assert set(computed) == {number_hash("+447700900123")}
-    by_column = dict(OptOut.objects.annotate(in_sql=NumberHash("number")).values_list("number", "in_sql"))
-    assert by_column == {n or "blank": number_hash(n or "blank") for n in numbers}
