@@ -346,8 +346,8 @@ def acquire(
     key, window = _log_for(key, rate)
     cost = max(1, int(cost))
     token, since = os.urandom(8).hex(), 0.0  # the same on every try: how the text next in line is known
-    deadline = looked = time.monotonic()
-    deadline += max_wait
+    looked = time.monotonic()  # the caller's look, just before this call
+    deadline = looked + max_wait
     while True:
         patience = deadline - time.monotonic()
         try:

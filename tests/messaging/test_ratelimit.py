@@ -300,7 +300,7 @@ def test_request_left_restarts_the_window_from_when_the_request_left(limiter_set
 
 def test_a_text_that_never_leaves_frees_its_segments_when_its_window_ends(limiter_settings):
     admitted = ratelimit.acquire(cost=1, max_wait=1, rate=0.5)
-    assert admitted  # ...but skipped before its request (erased, paused): no `sending`
+    assert admitted  # ...but skipped before its request (erased, paused): no `request_left`
     refused = ratelimit.try_admit(cost=1, rate=0.5)
     assert not refused.admitted and refused.wait <= 2.0
 
