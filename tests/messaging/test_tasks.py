@@ -236,6 +236,21 @@ def test_a_busy_rate_limit_gives_the_claim_back_uncounted(sms, monkeypatch):
     assert sms.queued == [message.pk] and sms.countdowns[-1] == tasks.RATE_MAX_WAIT_SECONDS
 
 
+def test_the_limiter_hears_when_the_request_has_left_and_not_for_a_text_that_never_does(sms, monkeypatch):
+    """deliver() hands the backend ratelimit.request_left for the text's admission: the window restarts once
+    the request is out. A text skipped before its request (opted out meanwhile) never calls it."""
+    left = []
+    monkeypatch.setattr(tasks.ratelimit, "request_left", left.append)
+    sent = queue_one(sms, key="k-sent")
+    assert tasks.deliver(sent.pk) == "sent"
+    [admitted] = left
+    assert isinstance(admitted, tasks.ratelimit.Admitted) and admitted.cost == sent.segments
+    skipped = queue_one(sms, key="k-skipped")
+    services.opt_out(NUMBER, source="sms", keyword="STOP")
+    assert tasks.deliver(skipped.pk) == "skipped"
+    assert len(left) == 1
+
+
 def test_the_last_look_after_admission_finds_an_opt_out_kept_only_as_a_hash(sms):
     """A number whose owner was erased keeps its opt-out as a keyed hash: the one-query re-check right before
     the provider call (services.last_look) must match it by that hash, as the checks before it do."""
