@@ -122,13 +122,10 @@ _RESTAMP_LUA = """
 local hold = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], 'XX', string.format('%d', now + hold), ARGV[1])
-  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-  redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(last[2]) - now) / 1000) + 1)
-  return 1
-end
-return 0
+redis.call('ZADD', KEYS[1], string.format('%d', now + hold), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(last[2]) - now) / 1000) + 1)
+return 1
 """
 
 
@@ -395,7 +392,8 @@ def request_left(admitted: Admitted) -> None:
     The window then runs from a moment the request has certainly left by, rather than from admission, so no
     delay on this side (a cold worker process, a slow query, a scheduler hiccup on a loaded machine, building
     the request) can bring the texts of two windows into one second at the provider: the margin only has to
-    cover how much the network's delay to the provider varies. If the limiter cannot be reached now, the
+    cover how much the network's delay to the provider varies. A request held up for longer than the window
+    (its entry expired meanwhile) is booked again, as it is out now. If the limiter cannot be reached now, the
     admission stands and its window runs from admission.
     """
     try:
@@ -417,7 +415,6 @@ def _restamp_file(path: Path, admitted: Admitted) -> None:
         except (ValueError, TypeError):
             return
         now = time.time()
-        if admitted.expiry <= now or (admitted.expiry, admitted.cost) not in entries:
-            return  # expired already: nothing left to restart
-        entries.remove((admitted.expiry, admitted.cost))
-        state["log"] = sorted([*entries, (now + admitted.hold, admitted.cost)])
+        if (admitted.expiry, admitted.cost) in entries:
+            entries.remove((admitted.expiry, admitted.cost))
+        state["log"] = sorted([*(e for e in entries if e[0] > now), (now + admitted.hold, admitted.cost)])
