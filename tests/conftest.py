@@ -5,6 +5,10 @@ from rest_framework.test import APIClient
 
 from tests.factories import ConferenceFactory, CoordinatorFactory, UserFactory
 
+# The `drill` fixture (the drill's own redis-server, real Celery workers, a fake Twilio) for every drill module,
+# wherever it lives; the harness's helpers are imported from tests/support/drills.py.
+pytest_plugins = ["tests.support.drills"]
+
 
 @pytest.fixture
 def conference(db):

@@ -19,7 +19,6 @@ from lobbying.models import Motion
 from tests.browser.conftest import PASSWORD, log_in, shot
 from tests.factories import CoordinatorFactory
 from tests.messaging.core_support import twilio_signature
-from tests.messaging.test_drill_outbox import drill  # noqa: F401  (fixture: own redis-server, fake Twilio)
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,7 +54,7 @@ def demo(db):
 
 @pytest.mark.parametrize("viewport_name", ["desktop"])
 def test_a_coordinator_composes_previews_sends_and_watches_a_briefing_land(
-    demo, drill, live_server, page, viewport_name  # noqa: F811
+    demo, drill, live_server, page, viewport_name
 ):  # fmt: skip
     count = len(demo["mobiles"])
     assert 200 <= count <= 900, f"the demo's CLP audience should be a few hundred, is {count}"

@@ -13,13 +13,12 @@ from lobbying import briefings
 from lobbying.models import Briefing
 from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, SmsConsentFactory
-from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
+from tests.support.drills import (
     SIMULATED_STEP,
     age_outbox,
-    drill,
     recipient,
 )
-from tests.messaging.test_drill_outbox import (
+from tests.support.drills import (
     statuses as outbox_statuses,
 )
 
@@ -63,7 +62,7 @@ def counts(ids) -> dict[str, int]:
     return result
 
 
-def test_after_pause_nothing_more_is_sent_and_resume_sends_the_rest_exactly_once(drill, briefing, coordinator):  # noqa: F811
+def test_after_pause_nothing_more_is_sent_and_resume_sends_the_rest_exactly_once(drill, briefing, coordinator):
     drill.twilio.latency = 0.05
     with drill.workers("pause", rate=8) as workers:
         ids = send(briefing, coordinator)
@@ -88,7 +87,7 @@ def test_after_pause_nothing_more_is_sent_and_resume_sends_the_rest_exactly_once
     assert Briefing.objects.get(pk=briefing.pk).status == Briefing.Status.SENT
 
 
-def test_after_cancel_nothing_more_is_ever_sent(drill, briefing, coordinator):  # noqa: F811
+def test_after_cancel_nothing_more_is_ever_sent(drill, briefing, coordinator):
     drill.twilio.latency = 0.05
     with drill.workers("cancel", rate=8) as workers:
         ids = send(briefing, coordinator)

@@ -1,7 +1,7 @@
 """Fault drills for a briefing being delivered by real workers: the broker gone for a while, Twilio misbehaving,
 PostgreSQL connections killed under the workers' feet.
 
-The harness is the outbox drills' (tests/messaging/test_drill_outbox.py): the drill's own redis-server, real
+The harness is the drills' own (tests/support/drills.py): the drill's own redis-server, real
 `celery -A config worker` processes and a fake Twilio recording every request. Each drill ends the same way:
 every frozen recipient has exactly one text at the fake Twilio, every outbox row says so, and a second small
 briefing sent afterwards (same workers, no restart) is delivered too.
@@ -28,11 +28,10 @@ from tests.lobbying.test_drill_briefings import (
     outbox_ids,
     textable_delegates,
 )
-from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
+from tests.support.drills import (
     ACCEPTED,
     SIMULATED_LIMIT,
     assert_each_recipient_got_exactly_one,
-    drill,
     recipient,
 )
 
@@ -47,7 +46,7 @@ Status = OutboundMessage.Status
 REDIS_OUTAGE_SECONDS = float(os.environ.get("DRILL_REDIS_OUTAGE_SECONDS", "5"))
 
 
-def send_and_settle(drill, conference, coordinator, numbers, workers, *, briefing=None) -> list[int]:  # noqa: F811
+def send_and_settle(drill, conference, coordinator, numbers, workers, *, briefing=None) -> list[int]:
     """Briefing → workers → fake Twilio, settled: each of ``numbers`` holds exactly one text Twilio accepted."""
     briefing = briefing or compose(conference, coordinator)
     result = briefings.send_briefing(briefing=briefing, sent_by=coordinator)
@@ -59,7 +58,7 @@ def send_and_settle(drill, conference, coordinator, numbers, workers, *, briefin
     return ids
 
 
-def assert_one_accepted_text_each(drill, numbers, ids, workers=()):  # noqa: F811
+def assert_one_accepted_text_each(drill, numbers, ids, workers=()):
     """Twilio holds exactly one text for each of ``numbers`` (other recipients of the drill aside), and every
     outbox row names the text Twilio holds."""
     kept = Counter(m.to for m in drill.twilio.messages())
@@ -70,7 +69,7 @@ def assert_one_accepted_text_each(drill, numbers, ids, workers=()):  # noqa: F81
     assert all(row.status in ACCEPTED and row.provider_sid in sids for row in rows), drill.report(ids, workers)
 
 
-def answers_again(drill, conference, coordinator, numbers, workers):  # noqa: F811
+def answers_again(drill, conference, coordinator, numbers, workers):
     """The app works again without a restart: a second, small briefing (to one new CLP's delegates) is delivered,
     each text with a single request."""
     clp = OrganisationFactory(name="After the drill CLP")
@@ -96,7 +95,7 @@ def terminate_other_backends() -> int:
     return sum(1 for (done,) in rows if done)
 
 
-def test_redis_stopped_mid_briefing_then_restarted_each_recipient_gets_one_text(drill, conference, coordinator):  # noqa: F811
+def test_redis_stopped_mid_briefing_then_restarted_each_recipient_gets_one_text(drill, conference, coordinator):
     numbers = range(500, 560)
     textable_delegates(conference, numbers)
     briefing = compose(conference, coordinator)
@@ -122,7 +121,7 @@ def test_redis_stopped_mid_briefing_then_restarted_each_recipient_gets_one_text(
     print(f"briefing redis drill: {REDIS_OUTAGE_SECONDS:.0f} s outage after {stopped_at} sends; {drill.report(ids)}")
 
 
-def test_twilio_429s_500s_and_hangs_during_a_briefing_end_in_one_accepted_send_each(drill, conference, coordinator):  # noqa: F811
+def test_twilio_429s_500s_and_hangs_during_a_briefing_end_in_one_accepted_send_each(drill, conference, coordinator):
     """429 → retried after a backoff; 500 or a hang → in doubt (``unknown``), settled by asking Twilio: re-sent only
     when Twilio has nothing, never when it kept the text."""
     numbers = range(700, 750)
@@ -146,7 +145,7 @@ def test_twilio_429s_500s_and_hangs_during_a_briefing_end_in_one_accepted_send_e
     print(f"briefing twilio drill: {outcome}; {drill.report(ids)}")
 
 
-def test_postgres_connections_dropped_while_workers_deliver_a_briefing(drill, conference, coordinator):  # noqa: F811
+def test_postgres_connections_dropped_while_workers_deliver_a_briefing(drill, conference, coordinator):
     numbers = range(800, 850)
     textable_delegates(conference, numbers)
     briefing = compose(conference, coordinator)

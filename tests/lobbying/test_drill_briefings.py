@@ -1,6 +1,6 @@
 """Drills for briefings against real services: send_briefing → send_batch → real Celery workers → a fake Twilio.
 
-The harness is the outbox drills' (tests/messaging/test_drill_outbox.py): the drill's own redis-server (stopped
+The harness is the drills' own (tests/support/drills.py): the drill's own redis-server (stopped
 at will), its own `celery -A config worker` processes (SIGKILLed at the end whatever happens) and a fake Twilio
 on 127.0.0.1 that records every request from every process. Waiting for the sweeper's grace periods is
 simulated by ageing the outbox once the workers have gone quiet, then running the real sweeper.
@@ -21,13 +21,12 @@ from lobbying.models import Briefing, BriefingRecipient
 from messaging import services as messaging_services
 from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
-from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
+from tests.services import require_postgres
+from tests.support.drills import (
     SIMULATED_LIMIT,
     assert_each_recipient_got_exactly_one,
-    drill,
     recipient,
 )
-from tests.services import require_postgres
 
 pytestmark = [
     pytest.mark.postgres,
@@ -67,7 +66,7 @@ def assert_progress_shows_all_sent(briefing, count):
 
 
 def test_a_worker_killed_mid_briefing_leaves_every_recipient_with_exactly_one_text(
-    drill,  # noqa: F811
+    drill,
     conference,
     coordinator,
 ):
@@ -96,7 +95,7 @@ def test_a_worker_killed_mid_briefing_leaves_every_recipient_with_exactly_one_te
 
 
 def test_pressing_send_with_the_broker_down_commits_the_briefing_and_the_sweeper_delivers_it_once(
-    drill,  # noqa: F811
+    drill,
     conference,
     coordinator,
     coordinator_client,
@@ -134,7 +133,7 @@ def test_pressing_send_with_the_broker_down_commits_the_briefing_and_the_sweeper
 
 
 def test_two_coordinators_sending_at_once_freeze_one_audience_and_text_each_recipient_once(
-    drill,  # noqa: F811
+    drill,
     conference,
     coordinator,
     second_coordinator,

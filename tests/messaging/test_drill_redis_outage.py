@@ -8,14 +8,10 @@ is back, the sweeper re-queuing what could not be published.
 import pytest
 
 from messaging.models import OutboundMessage
-from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
-    assert_each_recipient_got_exactly_one,
-    drill,
-    queue_batch,
-)
 from tests.messaging.test_redis_outage import counted_redis_connections
 from tests.services import require_postgres, require_redis
 from tests.support.celery_worker import running_workers
+from tests.support.drills import assert_each_recipient_got_exactly_one, queue_batch
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,7 +22,7 @@ pytestmark = [
 Status = OutboundMessage.Status
 
 
-def test_a_thousand_texts_queued_while_redis_is_down_are_each_sent_once_after_it_returns(drill):  # noqa: F811
+def test_a_thousand_texts_queued_while_redis_is_down_are_each_sent_once_after_it_returns(drill):
     require_postgres()
     require_redis()
     numbers = range(1000)

@@ -8,11 +8,7 @@ from django.db import transaction
 from messaging import services
 from messaging.services import BatchText, send_batch
 from messaging.tasks import deliver_outbound, dispatch_outbound
-from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
-    assert_each_recipient_got_exactly_one,
-    drill,
-    recipient,
-)
+from tests.support.drills import assert_each_recipient_got_exactly_one, recipient
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,7 +19,7 @@ pytestmark = [
 ]
 
 
-def test_a_batch_of_texts_is_delivered_once_each_by_a_plain_worker_via_the_dispatcher(drill):  # noqa: F811
+def test_a_batch_of_texts_is_delivered_once_each_by_a_plain_worker_via_the_dispatcher(drill):
     numbers = range(500, 620)
     drill.twilio.latency = 0.01
     services.opt_out(recipient(619), source="sms_keyword")  # on the list: never sent

@@ -15,11 +15,7 @@ from messaging.models import OutboundMessage
 from messaging.services import BatchText, send_batch
 from privacy import erasure
 from tests.factories import CoordinatorFactory, DelegateFactory, SmsConsentFactory
-from tests.messaging.test_drill_outbox import (  # noqa: F401  (`drill` is a fixture)
-    assert_each_recipient_got_exactly_one,
-    drill,
-    recipient,
-)
+from tests.support.drills import assert_each_recipient_got_exactly_one, recipient
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,7 +28,7 @@ pytestmark = [
 IN_FLIGHT_ALLOWANCE = 0.25
 
 
-def test_nothing_reaches_twilio_for_people_erased_during_a_briefing_send(drill, conference):  # noqa: F811
+def test_nothing_reaches_twilio_for_people_erased_during_a_briefing_send(drill, conference):
     numbers = range(700, 740)
     erased = list(numbers[-20::2])  # ten people, late in the audience: most are still waiting
     # Real delegates with consent: the worker processes check it again just before each text leaves.
