@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from tests.factories import ConferenceFactory, CoordinatorFactory, UserFactory
 
 # The `drill` fixture (the drill's own redis-server, real Celery workers, a fake Twilio) for every drill module,
-# wherever it lives; the harness's helpers are imported from tests/support/drills.py.
+# wherever it lives; the harness's helpers and DRILL_MARKS are imported from tests/support/drills.py.
 pytest_plugins = ["tests.support.drills"]
 
 

@@ -14,6 +14,7 @@ from lobbying.models import Briefing
 from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, SmsConsentFactory
 from tests.support.drills import (
+    DRILL_MARKS,
     SIMULATED_STEP,
     age_outbox,
     recipient,
@@ -22,12 +23,7 @@ from tests.support.drills import (
     statuses as outbox_statuses,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("processes"),
-]
+pytestmark = DRILL_MARKS
 Outbound = OutboundMessage.Status
 NUMBERS = range(300, 340)
 

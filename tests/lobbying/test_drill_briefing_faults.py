@@ -30,18 +30,13 @@ from tests.lobbying.test_drill_briefings import (
 )
 from tests.support.drills import (
     ACCEPTED,
+    DRILL_MARKS,
     SIMULATED_LIMIT,
     assert_each_recipient_got_exactly_one,
     recipient,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("processes"),
-]
+pytestmark = [*DRILL_MARKS, pytest.mark.slow]
 Status = OutboundMessage.Status
 REDIS_OUTAGE_SECONDS = float(os.environ.get("DRILL_REDIS_OUTAGE_SECONDS", "5"))
 

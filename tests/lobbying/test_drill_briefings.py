@@ -23,18 +23,13 @@ from messaging.models import OutboundMessage
 from tests.factories import DelegateFactory, OrganisationFactory, SmsConsentFactory
 from tests.services import require_postgres
 from tests.support.drills import (
+    DRILL_MARKS,
     SIMULATED_LIMIT,
     assert_each_recipient_got_exactly_one,
     recipient,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("processes"),
-]
+pytestmark = [*DRILL_MARKS, pytest.mark.slow]
 Status = OutboundMessage.Status
 
 

@@ -11,6 +11,7 @@ from messaging import services
 from messaging.models import OutboundMessage
 from tests.messaging.fake_twilio import max_in_any_window
 from tests.support.drills import (
+    DRILL_MARKS,
     SIMULATED_LIMIT,
     assert_each_recipient_got_exactly_one,
     queue_batch,
@@ -18,12 +19,7 @@ from tests.support.drills import (
 )
 
 # Outbox mechanics with made-up numbers: every number counts as consenting (tests/conftest.py).
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("everyone_consents"),
-]
+pytestmark = [*DRILL_MARKS, pytest.mark.usefixtures("everyone_consents")]
 
 Status = OutboundMessage.Status
 

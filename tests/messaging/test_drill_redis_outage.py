@@ -5,20 +5,13 @@ is measured in bench/sms_outbox.py, not asserted here). A real worker then sends
 is back, the sweeper re-queuing what could not be published.
 """
 
-import pytest
-
 from messaging.models import OutboundMessage
 from tests.messaging.test_redis_outage import counted_redis_connections
 from tests.services import require_postgres, require_redis
 from tests.support.celery_worker import running_workers
-from tests.support.drills import assert_each_recipient_got_exactly_one, queue_batch
+from tests.support.drills import DRILL_MARKS, assert_each_recipient_got_exactly_one, queue_batch
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("processes"),
-]
+pytestmark = DRILL_MARKS
 Status = OutboundMessage.Status
 
 

@@ -8,13 +8,10 @@ from django.db import transaction
 from messaging import services
 from messaging.services import BatchText, send_batch
 from messaging.tasks import deliver_outbound, dispatch_outbound
-from tests.support.drills import assert_each_recipient_got_exactly_one, recipient
+from tests.support.drills import DRILL_MARKS, assert_each_recipient_got_exactly_one, recipient
 
 pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("processes"),
+    *DRILL_MARKS,
     pytest.mark.usefixtures("everyone_consents"),  # made-up numbers: every one counts as consenting
 ]
 

@@ -8,21 +8,15 @@ reached Twilio must have left before that person's erasure committed; each of th
 
 import time
 
-import pytest
 from django.db import transaction
 
 from messaging.models import OutboundMessage
 from messaging.services import BatchText, send_batch
 from privacy import erasure
 from tests.factories import CoordinatorFactory, DelegateFactory, SmsConsentFactory
-from tests.support.drills import assert_each_recipient_got_exactly_one, recipient
+from tests.support.drills import DRILL_MARKS, assert_each_recipient_got_exactly_one, recipient
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("processes"),
-]
+pytestmark = DRILL_MARKS
 # A provider call that began (after the worker's last check) just before the erasure committed may arrive a
 # moment after it: the network call is never made inside a transaction, so that instant cannot be locked out.
 IN_FLIGHT_ALLOWANCE = 0.25

@@ -14,7 +14,7 @@ then runs the real sweeper. The simulated waiting is bounded too: a killed worke
 by more than a couple of minutes.
 
 The ``drill`` fixture is registered for every test by tests/conftest.py (``pytest_plugins``); modules import the
-helpers from here.
+helpers and ``DRILL_MARKS`` from here.
 """
 
 import datetime as dt
@@ -39,6 +39,15 @@ from tests.support.celery_worker import (
     worker_environment,
 )
 from tests.support.redis_server import RedisServer
+
+# Each drill module: `pytestmark = DRILL_MARKS`, or `[*DRILL_MARKS, <its own extra marks>]`. Not used by
+# tests/volunteers/test_drill_db_drops.py (no Redis) or tests/browser/test_briefings.py (xdist_group "browser").
+DRILL_MARKS = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("processes"),
+]
 
 Status = OutboundMessage.Status
 # The sweeper runs every 30 s; a lost message must be on its way again within about two minutes.
