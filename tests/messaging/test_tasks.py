@@ -236,6 +236,17 @@ def test_a_busy_rate_limit_gives_the_claim_back_uncounted(sms, monkeypatch):
     assert sms.queued == [message.pk] and sms.countdowns[-1] == tasks.RATE_MAX_WAIT_SECONDS
 
 
+def test_delivering_a_campaign_text_admitted_at_once_takes_a_fixed_number_of_queries(
+    sms, django_assert_max_num_queries
+):
+    """Claim (update + history, in a savepoint here, + read), the look before admission (one query), consent (one
+    per app that registers a check: delegates, lobbying, volunteers), then sent (lock + update + history, in a
+    savepoint). No look after admission: it would sit inside the window the text holds at the limiter."""
+    message = queue_one(sms)
+    with django_assert_max_num_queries(14):
+        assert tasks.deliver(message.pk) == "sent"
+
+
 def test_the_limiter_hears_when_the_request_has_left_and_not_for_a_text_that_never_does(sms, monkeypatch):
     """deliver() hands the backend ratelimit.request_left for the text's admission: the window restarts once
     the request is out. A text skipped before its request (opted out meanwhile) never calls it."""
