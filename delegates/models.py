@@ -363,7 +363,7 @@ class DelegateQuerySet(models.QuerySet):
         the hash as well, so nobody is texted meanwhile. Correlated subqueries, so the query count does not grow
         with the rows. Every badge, count, filter, export and audience of campaign texts reads ``can_be_texted``.
         """
-        opted_out = Exists(OptOut.objects.filter(opted_out=True, number=OuterRef("mobile")))
+        opted_out = Exists(OptOut.objects.filter(number=OuterRef("mobile"), opted_out=True))
         return (
             self.with_sms_consent()
             .annotate(is_opted_out=models.Case(models.When(mobile="", then=Value(False)), default=opted_out))

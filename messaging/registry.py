@@ -81,18 +81,24 @@ def unregister_consent_check(name: str) -> None:
     _consent_checks.pop(name, None)
 
 
+def _kept(current: ConsentDecision, found: ConsentDecision) -> ConsentDecision:
+    """Of two apps' decisions for a number, the one that stands: live consent anywhere wins; otherwise the first
+    telling refusal ("consent withdrawn on …") over "no SMS consent on record"."""
+    if current.allowed:
+        return current
+    return found if found.allowed or current is NO_CONSENT else current
+
+
 def consent_for(number: str) -> ConsentDecision:
     """check_consent for one number, stopping at the first app that holds live consent: the worker asks again
     just before sending each campaign text, usually in one query (delegates are asked first)."""
     decision = NO_CONSENT
     for check in _consent_checks.values():
         found = check({number}).get(number) if number else None
-        if found is None:
-            continue
-        if found.allowed:
-            return found
-        if decision is NO_CONSENT:  # the first telling refusal, as check_consent keeps it
-            decision = found
+        if found is not None:
+            decision = _kept(decision, found)
+            if decision.allowed:
+                return decision
     return decision
 
 
@@ -106,9 +112,6 @@ def check_consent(numbers) -> dict[str, ConsentDecision]:
         return decisions
     for check in _consent_checks.values():
         for number, decision in check(numbers).items():
-            current = decisions.get(number)
-            if current is None or current.allowed:
-                continue
-            if decision.allowed or current is NO_CONSENT:
-                decisions[number] = decision
+            if number in decisions:
+                decisions[number] = _kept(decisions[number], decision)
     return decisions

@@ -685,8 +685,8 @@ class LastLook:
 
 
 def last_look(message: OutboundMessage) -> LastLook:
-    """A claimed text's number, opt-out and batch state read fresh in ONE query: a worker runs this between
-    its rate-limit admission and the provider call, where every round trip is jitter at the provider."""
+    """A claimed text's number, opt-out and batch state read fresh in ONE query: a worker runs this before the
+    rate limiter's try that admits the text (tasks.deliver), and again while the text waits."""
     number = number_key(message.to)
     opted_out = Exists(OptOut.objects.filter(_opt_out_match({number}), opted_out=True)) if number else Value(False)
     batch = OutboundBatch.objects.filter(label=message.batch).values("state")[:1]

@@ -1,10 +1,10 @@
 """Celery tasks on the `sms` queue: deliver one message (by id), and sweep the outbox.
 
-deliver: claim (conditional UPDATE queued → sending, committed) → expired? opted out? → admission by the
-global rate limiter → erased, opted out or paused meanwhile? (one query) → the provider call, outside any
-transaction → record the outcome. A worker that dies anywhere in between leaves a row that the sweeper finds:
-`queued` rows are re-queued, `sending` rows become `unknown`, and `unknown` rows are settled by asking the
-provider before any re-send.
+deliver: claim (conditional UPDATE queued → sending, committed) → expired? → erased, opted out, consent
+withdrawn, batch paused? (looked at again while it waits) → admission by the global rate limiter → the provider
+call, outside any transaction (the limiter's window restarts once the request is written) → record the outcome.
+A worker that dies anywhere in between leaves a row that the sweeper finds: `queued` rows are re-queued,
+`sending` rows become `unknown`, and `unknown` rows are settled by asking the provider before any re-send.
 """
 
 import functools
