@@ -48,8 +48,9 @@ def erase_eve(conference, walton, coordinator) -> OptOut:
     return row
 
 
-def form_post(client, walton):
-    data = {
+def eve_fields(walton) -> dict:
+    """Eve as the delegate form and the admin's change form post her, with the erased number."""
+    return {
         "organisation": walton.pk,
         "first_name": "Eve",
         "last_name": "Back",
@@ -59,6 +60,12 @@ def form_post(client, walton):
         "mobile": "07700 900777",
         "email": "",
         "notes": "",
+    }
+
+
+def form_post(client, walton):
+    data = {
+        **eve_fields(walton),
         "consent_action": "record",
         "consent_method": "paper_form",
         "consent_wording": WORDING,
@@ -81,16 +88,8 @@ def api_post(client, walton):
 
 def admin_add(client, walton):
     data = {
+        **eve_fields(walton),
         "conference": Delegate.objects.values_list("conference", flat=True).first(),
-        "organisation": walton.pk,
-        "first_name": "Eve",
-        "last_name": "Back",
-        "gender": "woman",
-        "seat_type": "ordinary",
-        "is_attending": "on",
-        "mobile": "07700 900777",
-        "email": "",
-        "notes": "",
         "sms_consents-TOTAL_FORMS": "0",
         "sms_consents-INITIAL_FORMS": "0",
     }
@@ -116,18 +115,7 @@ def update_form(client, walton):
     other = DelegateFactory(
         conference=Delegate.objects.first().conference, organisation=walton, first_name="Eve", mobile=""
     )
-    data = {
-        "organisation": walton.pk,
-        "first_name": "Eve",
-        "last_name": "Back",
-        "gender": "woman",
-        "seat_type": "ordinary",
-        "is_attending": "on",
-        "mobile": "07700 900777",
-        "email": "",
-        "notes": "",
-        "consent_action": "",
-    }
+    data = {**eve_fields(walton), "consent_action": ""}
     assert client.post(reverse("delegate-update", args=[other.pk]), data).status_code == 302
 
 
